@@ -1,0 +1,5 @@
+"""Chest X-ray datasets and transforms (mmpretrain registry)."""
+
+from . import transforms
+
+__all__ = ['transforms']
