@@ -14,8 +14,8 @@ a narrowly scoped wrapper, and each one says why below.
    ``weights_only=True``, which mmengine 0.10.7 does not expect. We register our
    own local-file loader with mmengine that always uses ``weights_only=True``
    and allow-lists the handful of plain-data globals mmengine writes into its
-   own training checkpoints (``HistoryBuffer``, numpy arrays and scalars), so
-   resuming works and untrusted pickles still cannot run code. Legacy pickles
+   own training checkpoints (``HistoryBuffer``, numpy arrays and scalars; the
+   buffers are saved without their method table), so resuming works and untrusted pickles still cannot run code. Legacy pickles
    load only after an explicit opt-in (:func:`allow_unsafe_load`, the
    ``--unsafe-load`` flag of the tools, or ``CXR_UNSAFE_LOAD=1``).
 3. CPU multi-process training. mmengine's pytorch launcher calls
@@ -228,7 +228,22 @@ def load_checkpoint_file(
         ) from error
 
 
+def _history_buffer_state(self) -> dict:
+    """Pickle state of mmengine's ``HistoryBuffer`` without its method table.
+
+    Some buffers carry ``_statistics_methods`` (references to class functions,
+    pickled through ``getattr``); it is a class-level registry that
+    ``HistoryBuffer`` rebuilds itself, so leaving it out keeps our training
+    checkpoints plain data that the weights-only loader accepts.
+    """
+    state = dict(self.__dict__)
+    state.pop('_statistics_methods', None)
+    return state
+
+
 def _register_checkpoint_loader() -> None:
+    from mmengine.logging.history_buffer import HistoryBuffer
+
     from mmengine.runner.checkpoint import CheckpointLoader
 
     def load_from_local(filename: str, map_location=None) -> dict:
@@ -236,6 +251,7 @@ def _register_checkpoint_loader() -> None:
         return load_checkpoint_file(filename, map_location=map_location)
 
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+    HistoryBuffer.__getstate__ = _history_buffer_state
 
 
 # --------------------------------------------------------------------------
@@ -258,6 +274,13 @@ def _patch_cpu_pytorch_launcher() -> None:
 
     init_dist_pytorch._cxr_patched = True
     dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
+def _install_atomic_checkpoint_save() -> None:
+    """Crash-safe checkpoint writes (see :mod:`cxr_plugins.engine.checkpoint_io`)."""
+    from .engine.checkpoint_io import install_atomic_checkpoint_save
+
+    install_atomic_checkpoint_save()
 
 
 # --------------------------------------------------------------------------
@@ -292,5 +315,6 @@ def apply() -> None:
     _install_mmcv_ops_standin()
     _register_checkpoint_loader()
     _patch_cpu_pytorch_launcher()
+    _install_atomic_checkpoint_save()
     check_versions()
     _applied = True

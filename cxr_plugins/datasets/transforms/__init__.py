@@ -1,0 +1,5 @@
+"""Chest X-ray transforms (mmpretrain TRANSFORMS registry)."""
+
+from .loading import BadXRayImageError, LoadXRayImage
+
+__all__ = ['BadXRayImageError', 'LoadXRayImage']

@@ -1,0 +1,145 @@
+"""Vectorised readers and validators for chest X-ray label tables.
+
+Every error names the file, the 1-based line (counting a header line) and the
+column, and says what was expected, so a broken table is found in one read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class LabelTableError(ValueError):
+    """A label or split table that does not have the expected content."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None,
+                 column: str | None = None):
+        self.path = str(path)
+        self.line = line
+        self.column = column
+        where = self.path
+        if line is not None:
+            where += f', line {line}'
+        if column is not None:
+            where += f', column {column!r}'
+        super().__init__(f'{where}: {message}')
+
+
+def _short_list(values: Sequence, limit: int = 5) -> str:
+    shown = ', '.join(repr(v) for v in list(values)[:limit])
+    more = len(values) - limit
+    return shown + (f' (+{more} more)' if more > 0 else '')
+
+
+def read_csv_table(path: str | Path, required_columns: Sequence[str],
+                   dtype: dict | None = None) -> pd.DataFrame:
+    """Read a CSV (plain or ``.gz``/``.zip``) and check its columns.
+
+    Row ``i`` of the frame is line ``i + 2`` of the file (line 1 = header).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: label table does not exist')
+    try:
+        frame = pd.read_csv(path, dtype=dtype, low_memory=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise LabelTableError(path, f'cannot parse as CSV ({err})') from err
+    missing = [name for name in required_columns if name not in frame.columns]
+    if missing:
+        raise LabelTableError(
+            path, f'missing column(s) {missing}; found {list(frame.columns)}',
+            line=1)
+    return frame
+
+
+def read_split_file(path: str | Path, num_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read a whitespace-separated ``<name> <num_values x int>`` list.
+
+    Used for the MRM / medical_mae / EVA-X split files (``num_values=0`` for a
+    bare list of names). Blank lines are not allowed (they shift line numbers).
+
+    Returns:
+        ``(names, values)``: a str array (N,) and an int64 array
+        (N, num_values).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: split file does not exist')
+    width = num_values + 2  # one spare column catches lines with extra fields
+    try:
+        fields = pd.read_csv(path, sep=r'\s+', header=None, names=range(width),
+                             dtype=str, skip_blank_lines=False, engine='c')
+    except pd.errors.EmptyDataError as err:
+        raise LabelTableError(path, 'split file is empty') from err
+    except pd.errors.ParserError as err:
+        raise LabelTableError(path, f'wrong number of fields ({err})') from err
+    counts = fields.notna().sum(axis=1).to_numpy()
+    bad = np.flatnonzero(counts != num_values + 1)
+    if bad.size:
+        first = int(bad[0])
+        found = ' '.join(fields.iloc[first].dropna())
+        raise LabelTableError(
+            path, f'expected a name and {num_values} label value(s), found '
+            f'{counts[first]} field(s): {found!r}', line=first + 1)
+    names = fields[0].to_numpy(dtype=str)
+    raw = fields.iloc[:, 1:num_values + 1]
+    invalid = ~raw.isin(['0', '1']).to_numpy()
+    if invalid.any():
+        row, col = np.argwhere(invalid)[0]
+        raise LabelTableError(
+            path, f'label value {raw.iat[row, col]!r} is not 0 or 1',
+            line=int(row) + 1, column=f'value {col + 1}')
+    return names, (raw.to_numpy() == '1').astype(np.int64)
+
+
+def check_unique(path: str | Path, values: np.ndarray, column: str,
+                 first_line: int = 1) -> None:
+    """Raise if ``values`` (one per data line) has a duplicate."""
+    duplicated = pd.Series(values).duplicated().to_numpy()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        raise LabelTableError(
+            path, f'duplicate image id {values[row]!r}', line=row + first_line,
+            column=column)
+
+
+def locate(path: str | Path, names: np.ndarray, table_names: np.ndarray,
+           table_path: str | Path, first_line: int = 1) -> np.ndarray:
+    """Row index in ``table_names`` of each of ``names``; every one must exist.
+
+    Args:
+        path: The split file ``names`` came from (for the error message).
+        names: The names listed there, one per line from ``first_line``.
+        table_names: Unique names of the label table.
+        table_path: The label table (for the error message).
+    """
+    index = pd.Index(table_names)
+    positions = index.get_indexer(names)
+    missing = np.flatnonzero(positions < 0)
+    if missing.size:
+        row = int(missing[0])
+        raise LabelTableError(
+            path, f'{missing.size} image(s) are not in the label table '
+            f'{table_path}: {_short_list(names[missing])}', line=row + first_line)
+    return positions
+
+
+def check_values(path: str | Path, frame: pd.DataFrame, columns: Sequence[str],
+                 allowed: Sequence[float], allow_blank: bool,
+                 first_line: int = 2) -> None:
+    """Raise on the first cell of ``columns`` outside ``allowed`` (or blank)."""
+    values = frame[list(columns)].apply(pd.to_numeric, errors='coerce')
+    blank = frame[list(columns)].isna().to_numpy()
+    ok = values.isin(list(allowed)).to_numpy()
+    if allow_blank:
+        ok |= blank
+    if not ok.all():
+        row, col = np.argwhere(~ok)[0]
+        raise LabelTableError(
+            path, f'value {frame[columns[col]].iat[row]!r} is not one of '
+            f'{list(allowed)}' + (' or blank' if allow_blank else ''),
+            line=int(row) + first_line, column=columns[col])

@@ -1,0 +1,319 @@
+"""MSMAE: supervised attention-driven masking and throwing for MAE pretraining.
+
+Mao et al., "Masked Self-supervised Masked Autoencoder for medical images"
+(https://arxiv.org/abs/2305.05871). The encoder's last-block CLS->patch
+attention, computed once per training image on a deterministic resize and
+refreshed on a schedule (:class:`~cxr_plugins.engine.hooks.MSMAEAttentionHook`),
+drives per-sample multinomial sampling of patches into *masked* (reconstructed),
+*thrown* (neither encoded nor reconstructed) and *kept* (encoded) sets. The loss
+is the masked-patch MSE plus ``cls_loss_weight`` x cross-entropy of a linear
+classifier on the encoder's CLS token.
+
+Built on mmpretrain's ``MAEViT`` / ``MAEPretrainDecoder`` / ``MAEPretrainHead``.
+Where the released code (Talented-Q/MSMAE) differs:
+
+- it applies ``nn.CrossEntropyLoss`` to *softmax* outputs (a double softmax);
+  here the CE takes logits;
+- its attention map follows the crop incorrectly (it slices the top-left cells
+  of the map); here the stored full-image patch-grid map is resampled inside
+  the sample's recorded crop box and flipped with it
+  (:func:`~cxr_plugins.models.attention_masking.crop_flip_patch_maps`);
+- it supports ViT-B/16 only (12 heads and 196 patches hard-coded); here any
+  arch and grid work;
+- it refreshes the maps *after* epochs 40, 80, ...; here the hook refreshes
+  them *before* epochs ``warmup``, ``warmup + interval``, ... (the same maps
+  one epoch earlier).
+"""
+
+from __future__ import annotations
+
+import mmcv
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmpretrain.datasets.transforms import RandomResizedCrop
+from mmpretrain.models.heads import MAEPretrainHead
+from mmpretrain.models.necks import MAEPretrainDecoder
+from mmpretrain.models.selfsup import BaseSelfSupervisor, MAEViT
+from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from ..attention_masking import (
+    MASKED,
+    MaskThrowSplit,
+    attention_mask_throw,
+    cls_patch_attention,
+    crop_flip_patch_maps,
+    gather_tokens,
+    normalize_head_attention,
+)
+from ..backbones.cxr_vit import CXRViT
+
+
+@TRANSFORMS.register_module()
+class MSMAERandomResizedCrop(RandomResizedCrop):
+    """mmpretrain ``RandomResizedCrop`` that records its crop box.
+
+    Adds ``results['crop_box']`` = ``(top, left, bottom, right)`` as fractions
+    of the pre-crop image size, which :class:`MSMAE` uses to crop the stored
+    attention map like the image. Put ``RandomFlip`` *after* this transform and
+    add ``'crop_box'``, ``'flip'`` to ``PackInputs.meta_keys``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Crop, resize and record the normalised crop box."""
+        img = results['img']
+        height, width = img.shape[:2]
+        top, left, crop_h, crop_w = self.rand_crop_params(img)
+        crop = img[top:top + crop_h, left:left + crop_w]
+        results['img'] = self._resize(crop)
+        results['img_shape'] = results['img'].shape
+        results['crop_box'] = np.array(
+            [top / height, left / width, (top + crop_h) / height,
+             (left + crop_w) / width], dtype=np.float32)
+        return results
+
+    def _resize(self, img: np.ndarray) -> np.ndarray:
+        return mmcv.imresize(img, tuple(self.scale[::-1]),
+                             interpolation=self.interpolation, backend=self.backend)
+
+
+@MODELS.register_module()
+class MSMAEViT(MAEViT):
+    """MAE encoder that encodes only the *kept* patches of an MSMAE split.
+
+    Accepts every arch of :class:`~cxr_plugins.models.backbones.CXRViT`
+    (``'demo'``, ``'tiny'``, ``'small'``, ``'base'``, ... or a dict); keys are
+    mmpretrain ``MAEViT`` keys, so the encoder exports to ``CXRViT``.
+    """
+
+    arch_zoo = CXRViT.arch_zoo
+
+    @property
+    def patch_grid(self) -> tuple[int, int]:
+        """``(h, w)`` patch grid at the configured image size."""
+        return tuple(self.patch_resolution)
+
+    def forward(self, x: torch.Tensor, split: MaskThrowSplit | None = None):
+        """Encode CLS + kept patches, or the whole image when ``split`` is None.
+
+        Args:
+            x: Images ``(B, 3, H, W)``.
+            split: Which patches to keep; None runs the plain ViT forward.
+
+        Returns:
+            The final-normed tokens ``(B, 1 + n_kept, C)`` with a split, else
+            the ``VisionTransformer`` outputs.
+        """
+        if split is None:
+            return super().forward(x, mask=None)
+        tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:, :]
+        tokens = gather_tokens(tokens, split.ids_kept)
+        cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
+        tokens = torch.cat((cls_token, tokens), dim=1)
+        for layer in self.layers:
+            tokens = layer(tokens)
+        return self.norm1(tokens)
+
+    @torch.no_grad()
+    def cls_attention_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Last-block CLS->patch attention, head-normalised, as a patch grid.
+
+        Args:
+            x: Images ``(B, 3, H, W)`` at the configured size (no masking).
+
+        Returns:
+            ``(B, h, w)`` maps in ``[0, 1]``.
+        """
+        tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:, :]
+        cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
+        tokens = torch.cat((cls_token, tokens), dim=1)
+        for layer in self.layers[:-1]:
+            tokens = layer(tokens)
+        last = self.layers[-1]
+        attention = cls_patch_attention(
+            last.ln1(tokens), last.attn.qkv, last.attn.num_heads, num_extra_tokens=1)
+        return normalize_head_attention(attention).reshape(-1, *self.patch_grid)
+
+
+@MODELS.register_module()
+class MSMAEPretrainDecoder(MAEPretrainDecoder):
+    """MAE decoder that drops the thrown tokens before its blocks.
+
+    Masked and thrown positions get ``mask_token``, every position gets the
+    decoder position embedding, then thrown positions are removed (as in the
+    released code) and the rest are decoded in raster order.
+    """
+
+    def forward(self, latent: torch.Tensor, split: MaskThrowSplit) -> tuple:
+        """Decode.
+
+        Args:
+            latent: Encoder output ``(B, 1 + n_kept, C)``.
+            split: The masking/throwing split used by the encoder.
+
+        Returns:
+            ``(pred, ids_decoded)``: predictions ``(B, n_masked + n_kept, D)``
+            for the patch indices ``ids_decoded`` (sorted, per sample).
+        """
+        latent = self.decoder_embed(latent)
+        batch, _, dims = latent.shape
+        length = split.codes.shape[1]
+        full = self.mask_token.expand(batch, length, dims).clone()
+        full = full.scatter(
+            1, split.ids_kept.unsqueeze(-1).expand(-1, -1, dims), latent[:, 1:])
+        full = full + self.decoder_pos_embed[:, 1:, :]
+        ids_decoded = torch.cat([split.ids_masked, split.ids_kept], dim=1).sort(dim=1)[0]
+        tokens = gather_tokens(full, ids_decoded)
+        cls_token = latent[:, :1] + self.decoder_pos_embed[:, :1, :]
+        tokens = torch.cat((cls_token, tokens), dim=1)
+        for block in self.decoder_blocks:
+            tokens = block(tokens)
+        pred = self.decoder_pred(self.decoder_norm(tokens))[:, 1:]
+        return pred, ids_decoded
+
+
+@MODELS.register_module()
+class MSMAEPretrainHead(MAEPretrainHead):
+    """MAE pixel head whose predictions cover only the decoded patches."""
+
+    def loss(self, pred: torch.Tensor, target: torch.Tensor,
+             ids_decoded: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+        """Masked-patch reconstruction loss.
+
+        Args:
+            pred: ``(B, K, p*p*C)`` predictions for ``ids_decoded``.
+            target: Images ``(B, C, H, W)``.
+            ids_decoded: ``(B, K)`` patch indices of ``pred``.
+            masked: ``(B, K)`` 1 where the patch was masked, else 0.
+        """
+        target = gather_tokens(self.construct_target(target), ids_decoded)
+        return self.loss_module(pred, target, masked.float())
+
+
+def classification_loss(logits: torch.Tensor,
+                        data_samples: list[DataSample]) -> torch.Tensor:
+    """CE on logits (single-label) or masked BCE (multi-label ``gt_score``).
+
+    The paper's classifier is single-label (CE). Multi-label chest X-ray
+    tables (``gt_score`` multi-hot, -1 = uncertain/ignored) get a per-label
+    BCE with logits over the known entries instead.
+    """
+    if 'gt_score' in data_samples[0]:
+        scores = torch.stack([torch.as_tensor(s.gt_score) for s in data_samples])
+        scores = scores.to(logits)
+        known = scores >= 0
+        if not known.any():
+            return logits.sum() * 0.0
+        return F.binary_cross_entropy_with_logits(logits[known], scores[known])
+    labels = torch.cat([s.gt_label for s in data_samples]).to(logits.device)
+    return F.cross_entropy(logits, labels)
+
+
+@MODELS.register_module()
+class MSMAE(BaseSelfSupervisor):
+    """MSMAE pretraining (https://arxiv.org/abs/2305.05871).
+
+    Args:
+        backbone: :class:`MSMAEViT` config.
+        neck: :class:`MSMAEPretrainDecoder` config.
+        head: :class:`MSMAEPretrainHead` config.
+        num_classes: Classes of the supervised CLS classifier.
+        mask_ratio: Fraction of patches masked (reconstructed) once attention
+            maps exist (paper: 0.45).
+        throw_ratio: Fraction of patches thrown (paper: 0.3).
+        warmup_mask_ratio: Random-masking ratio before the first attention
+            refresh (released code: 0.75, no throwing).
+        cls_loss_weight: Weight of the CLS classification loss (paper: 0.1);
+            see :func:`classification_loss`.
+        **kwargs: Passed to ``BaseSelfSupervisor``.
+
+    The per-image maps live in the persistent buffer ``attention_maps``
+    ``(num_train_images, h, w)`` indexed by ``sample_idx``; it is saved in and
+    restored from checkpoints (empty until the first refresh).
+    """
+
+    def __init__(
+        self,
+        backbone: dict,
+        neck: dict,
+        head: dict,
+        num_classes: int,
+        mask_ratio: float = 0.45,
+        throw_ratio: float = 0.3,
+        warmup_mask_ratio: float = 0.75,
+        cls_loss_weight: float = 0.1,
+        **kwargs,
+    ) -> None:
+        super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
+        self.mask_ratio = mask_ratio
+        self.throw_ratio = throw_ratio
+        self.warmup_mask_ratio = warmup_mask_ratio
+        self.cls_loss_weight = cls_loss_weight
+        self.cls_head = nn.Linear(self.backbone.embed_dims, num_classes)
+        self.register_buffer(
+            'attention_maps', torch.zeros(0, *self.backbone.patch_grid), persistent=True)
+
+    @property
+    def has_attention_maps(self) -> bool:
+        """True once the hook has stored maps for the training set."""
+        return self.attention_maps.shape[0] > 0
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # The buffer's length is the training-set size, unknown at build time.
+        stored = state_dict.get(prefix + 'attention_maps')
+        if stored is not None and stored.shape != self.attention_maps.shape:
+            self.attention_maps = torch.zeros_like(stored, device=self.attention_maps.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def store_attention_maps(self, sample_indices: torch.Tensor, maps: torch.Tensor,
+                             num_samples: int) -> None:
+        """Write maps for the given training-sample indices.
+
+        Args:
+            sample_indices: ``(B,)`` dataset indices.
+            maps: ``(B, h, w)`` maps.
+            num_samples: Training-set size (allocates the buffer on first use).
+        """
+        if self.attention_maps.shape[0] != num_samples:
+            self.attention_maps = maps.new_ones(num_samples, *maps.shape[1:])
+        self.attention_maps[sample_indices.to(self.attention_maps.device)] = maps
+
+    def extract_feat(self, inputs: torch.Tensor):
+        """Full-image encoder features (no masking)."""
+        return self.backbone(inputs, split=None)
+
+    def patch_weights(self, data_samples: list[DataSample]) -> torch.Tensor:
+        """Stored maps of the batch, cropped and flipped like the images."""
+        indices = torch.tensor([s.sample_idx for s in data_samples])
+        maps = self.attention_maps[indices.to(self.attention_maps.device)]
+        boxes = torch.tensor(np.stack([
+            s.get('crop_box', np.array([0, 0, 1, 1], dtype=np.float32))
+            for s in data_samples]))
+        flips = torch.tensor([bool(s.get('flip', False)) for s in data_samples])
+        aligned = crop_flip_patch_maps(maps, boxes, flips, self.backbone.patch_grid)
+        return aligned.flatten(1)
+
+    def sample_split(self, inputs: torch.Tensor,
+                     data_samples: list[DataSample]) -> MaskThrowSplit:
+        """Attention-driven split once maps exist, random masking before."""
+        num_patches = self.backbone.num_patches
+        if self.has_attention_maps:
+            return attention_mask_throw(
+                self.patch_weights(data_samples).to(inputs.device),
+                self.mask_ratio, self.throw_ratio)
+        uniform = inputs.new_ones(inputs.shape[0], num_patches)
+        return attention_mask_throw(uniform, self.warmup_mask_ratio, 0.0)
+
+    def loss(self, inputs: torch.Tensor, data_samples: list[DataSample],
+             **kwargs) -> dict[str, torch.Tensor]:
+        """Masked reconstruction MSE + weighted CLS cross-entropy."""
+        split = self.sample_split(inputs, data_samples)
+        latent = self.backbone(inputs, split)
+        pred, ids_decoded = self.neck(latent, split)
+        masked = torch.gather(split.codes, 1, ids_decoded) == MASKED
+        loss_rec = self.head.loss(pred, inputs, ids_decoded, masked)
+        loss_cls = classification_loss(self.cls_head(latent[:, 0]), data_samples)
+        return dict(loss_rec=loss_rec, loss_cls=self.cls_loss_weight * loss_cls)

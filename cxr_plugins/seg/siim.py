@@ -1,0 +1,176 @@
+"""SIIM-ACR pneumothorax preparation: RLE codec, mask building and splits.
+
+The SIIM-ACR Pneumothorax Segmentation challenge (Kaggle 2019,
+https://www.kaggle.com/c/siim-acr-pneumothorax-segmentation) ships its masks
+as run-length encodings in ``train-rle.csv``: one row per pneumothorax
+instance, ``-1`` for an image without pneumothorax. The encoding is
+column-major (pixels are numbered down the columns) and each start offset is
+relative to the end of the previous run. Used by MRM (Zhou et al., ICLR 2023,
+https://arxiv.org/abs/2301.13155) and EVA-X (https://arxiv.org/abs/2405.05237);
+neither seed ships a tested converter, so these pure functions are ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+#: Value of ``EncodedPixels`` for an image without pneumothorax.
+NO_PNEUMOTHORAX = '-1'
+
+SPLIT_NAMES = ('train', 'val', 'test')
+
+
+def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
+    """Decode one SIIM run-length string into a ``(height, width)`` 0/1 mask.
+
+    Args:
+        rle: Space-separated ``start length`` pairs; each start is relative to
+            the end of the previous run; pixels are counted column by column.
+            ``'-1'`` (or an empty string) decodes to an empty mask.
+        height: Image height in pixels.
+        width: Image width in pixels.
+
+    Returns:
+        ``uint8`` array with 1 inside the runs.
+
+    Raises:
+        ValueError: On an odd number of values or a run outside the image.
+    """
+    flat = np.zeros(height * width, dtype=np.uint8)
+    text = rle.strip()
+    if text in ('', NO_PNEUMOTHORAX):
+        return flat.reshape(width, height).T
+    values = np.asarray(text.split(), dtype=np.int64)
+    if values.size % 2:
+        raise ValueError(f'RLE has an odd number of values ({values.size}): '
+                         f'{text[:60]}...')
+    position = 0
+    for relative_start, length in values.reshape(-1, 2):
+        start = position + int(relative_start)
+        end = start + int(length)
+        if relative_start < 0 or length < 0 or end > flat.size:
+            raise ValueError(f'RLE run ({relative_start}, {length}) leaves the '
+                             f'{height}x{width} image')
+        flat[start:end] = 1
+        position = end
+    return flat.reshape(width, height).T
+
+
+def rle_encode(mask: np.ndarray) -> str:
+    """Encode a 2-D binary mask as a SIIM relative, column-major RLE string.
+
+    The inverse of :func:`rle_decode`; an empty mask encodes to ``'-1'``.
+    """
+    flat = (np.asarray(mask).T.reshape(-1) > 0).astype(np.int8)
+    padded = np.concatenate([[0], flat, [0]])
+    changes = np.flatnonzero(np.diff(padded))
+    if changes.size == 0:
+        return NO_PNEUMOTHORAX
+    starts, ends = changes[0::2], changes[1::2]
+    previous_ends = np.concatenate([[0], ends[:-1]])
+    pairs = np.stack([starts - previous_ends, ends - starts], axis=1)
+    return ' '.join(str(v) for v in pairs.reshape(-1))
+
+
+def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
+    """Read ``train-rle.csv`` (plain or ``.gz``) into ImageId -> RLE strings.
+
+    Column names are stripped, so the official header ``ImageId,
+    EncodedPixels`` (with its leading space) is accepted. Rows of a negative
+    image hold ``'-1'``; a positive image has one string per instance. Order of
+    first appearance is kept.
+
+    Raises:
+        KeyError: If the file lacks an ``ImageId`` or ``EncodedPixels`` column.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == '.gz' else open
+    with opener(path, 'rt', newline='') as handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader)]
+        for column in ('ImageId', 'EncodedPixels'):
+            if column not in header:
+                raise KeyError(f'{path}: column {column!r} not found in header '
+                               f'{header}')
+        id_col, rle_col = header.index('ImageId'), header.index('EncodedPixels')
+        encodings: dict[str, list[str]] = {}
+        for row in reader:
+            if not row:
+                continue
+            encodings.setdefault(row[id_col].strip(), []).append(
+                row[rle_col].strip())
+    return encodings
+
+
+def is_positive(rles: Sequence[str]) -> bool:
+    """Whether any instance of an image has a pneumothorax run."""
+    return any(rle not in ('', NO_PNEUMOTHORAX) for rle in rles)
+
+
+def union_mask(rles: Iterable[str], height: int, width: int) -> np.ndarray:
+    """Union (logical OR) of all instance masks of one image, as 0/1 uint8."""
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for rle in rles:
+        mask |= rle_decode(rle, height, width)
+    return mask
+
+
+def rle_statistics(encodings: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Row, image and positive-image counts of a parsed RLE file."""
+    return dict(
+        rows=sum(len(rles) for rles in encodings.values()),
+        images=len(encodings),
+        positive=sum(is_positive(rles) for rles in encodings.values()),
+    )
+
+
+def patient_split(
+    patient_ids: Iterable[str],
+    ratios: Sequence[float] = (0.7, 0.1, 0.2),
+    seed: int = 0,
+) -> dict[str, str]:
+    """Assign each patient to train/val/test by a seeded hash of its id.
+
+    The assignment of a patient depends only on its id and ``seed`` (not on
+    the other ids or their order), so the split is deterministic, patient-level
+    and stable when images are added.
+
+    Args:
+        patient_ids: Patient identifiers (duplicates allowed).
+        ratios: Fractions of train, val and test; must sum to 1.
+        seed: Changes the assignment.
+
+    Returns:
+        Mapping patient id -> ``'train'``, ``'val'`` or ``'test'``.
+    """
+    if len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-6 or min(ratios) < 0:
+        raise ValueError(f'ratios must be 3 non-negative fractions summing to 1, '
+                         f'got {tuple(ratios)}')
+    bounds = np.cumsum(ratios)
+    assignment = {}
+    for patient in patient_ids:
+        digest = hashlib.sha256(f'{seed}:{patient}'.encode()).digest()
+        fraction = int.from_bytes(digest[:8], 'big') / 2.0**64
+        index = int(np.searchsorted(bounds, fraction, side='right'))
+        assignment[patient] = SPLIT_NAMES[min(index, 2)]
+    return assignment
+
+
+def read_id_list(path: str | Path) -> list[str]:
+    """Read a split list: first whitespace-separated field of each line."""
+    lines = Path(path).read_text().splitlines()
+    return [line.split()[0] for line in lines if line.strip()]
+
+
+def split_overlaps(splits: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """Number of unique ids shared by each pair of splits (``'a&b'`` keys)."""
+    names = list(splits)
+    sets = {name: set(ids) for name, ids in splits.items()}
+    return {f'{a}&{b}': len(sets[a] & sets[b])
+            for i, a in enumerate(names) for b in names[i + 1:]}

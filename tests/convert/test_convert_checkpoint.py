@@ -1,0 +1,402 @@
+"""Seed checkpoints in their exact key layouts -> our backbones, tensor by tensor.
+
+Each source is built from the documented key names and shapes with random
+values (timm / torchvision / smp modules build the layouts where they are the
+seeds' own modules), converted through the CLI or the pure functions, and every
+tensor is checked at its destination.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from cxr_plugins import compat
+from cxr_plugins.convert import (ConversionError, convert_checkpoint, detect_format,
+                                 unwrap_checkpoint)
+from cxr_plugins.convert.vit import hf_vitmae_to_timm
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'convert_checkpoint', REPO / 'tools/convert/convert_checkpoint.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+convert_tool = _load_tool()
+
+
+def timm_vit(embed_dim=64, depth=2, img_size=32, patch_size=8, **kwargs):
+    from timm.models.vision_transformer import VisionTransformer
+
+    torch.manual_seed(0)
+    model = VisionTransformer(img_size=img_size, patch_size=patch_size,
+                              embed_dim=embed_dim, depth=depth, num_heads=2,
+                              **kwargs)
+    with torch.no_grad():  # distinguishable from any fresh init
+        for param in model.parameters():
+            param.copy_(torch.randn_like(param) * 0.5)
+    return model
+
+
+def mae_pretrain_state(embed_dim=64, depth=2, img_size=32, patch_size=8) -> dict:
+    """Medical MAE / MAE ``models_mae`` layout: timm encoder + decoder_* + mask_token."""
+    encoder = timm_vit(embed_dim, depth, img_size, patch_size, num_classes=0)
+    state = dict(encoder.state_dict())
+    num_tokens = (img_size // patch_size) ** 2 + 1
+    decoder_dim = 32
+    state.update({
+        'mask_token': torch.randn(1, 1, decoder_dim),
+        'decoder_pos_embed': torch.randn(1, num_tokens, decoder_dim),
+        'decoder_embed.weight': torch.randn(decoder_dim, embed_dim),
+        'decoder_embed.bias': torch.randn(decoder_dim),
+        'decoder_blocks.0.norm1.weight': torch.randn(decoder_dim),
+        'decoder_blocks.0.attn.qkv.weight': torch.randn(3 * decoder_dim, decoder_dim),
+        'decoder_norm.weight': torch.randn(decoder_dim),
+        'decoder_pred.weight': torch.randn(patch_size**2 * 3, decoder_dim),
+    })
+    return state
+
+
+def seed_training_checkpoint(state: dict) -> dict:
+    """The ``{'model','optimizer','epoch','scaler','args'}`` file of MAE-style repos."""
+    return {'model': state, 'optimizer': {}, 'epoch': 799, 'scaler': {},
+            'args': argparse.Namespace(model='mae_vit_small_patch16')}
+
+
+def expected_vit_destinations(state: dict) -> dict[str, str]:
+    """timm key -> our key for the encoder tensors, written out independently."""
+    table = {'cls_token': 'cls_token', 'pos_embed': 'pos_embed',
+             'patch_embed.proj.weight': 'patch_embed.projection.weight',
+             'patch_embed.proj.bias': 'patch_embed.projection.bias',
+             'norm.weight': 'ln2.weight', 'norm.bias': 'ln2.bias'}
+    parts = {'norm1': 'ln1', 'norm2': 'ln2', 'attn.qkv': 'attn.qkv',
+             'attn.proj': 'attn.proj', 'mlp.fc1': 'ffn.layers.0.0',
+             'mlp.fc2': 'ffn.layers.1'}
+    for key in state:
+        if key.startswith('blocks.'):
+            _, index, rest = key.split('.', 2)
+            name, kind = rest.rsplit('.', 1)
+            table[key] = f'layers.{index}.{parts[name]}.{kind}'
+    return {src: 'backbone.' + dst for src, dst in table.items()}
+
+
+def test_medical_mae_cli_refuses_legacy_pickle_then_converts(tmp_path, capsys):
+    state = mae_pretrain_state()
+    src = tmp_path / 'vit-s_CXR_0.3M_mae.pth'
+    torch.save(seed_training_checkpoint(state), src)
+    out = tmp_path / 'converted.pth'
+    with pytest.raises(compat.UnsafeCheckpointError, match='--unsafe-load'):
+        convert_tool.main([str(src), str(out)])
+    try:
+        assert convert_tool.main([str(src), str(out), '--unsafe-load']) == 0
+    finally:
+        compat.allow_unsafe_load(False)
+    printed = capsys.readouterr().out
+    assert 'source format: medical_mae' in printed
+    assert 'MAE decoder (pretraining only)' in printed
+    converted = compat.load_checkpoint_file(out)['state_dict']
+    destinations = expected_vit_destinations(state)
+    assert set(converted) == set(destinations.values())
+    for src_key, dst_key in destinations.items():
+        torch.testing.assert_close(converted[dst_key], state[src_key], rtol=0, atol=0)
+
+
+def test_converted_vit_computes_what_timm_computes():
+    """Same features as the timm model (mean pool + fc_norm), so qkv order etc. hold."""
+    from mmpretrain.registry import MODELS
+
+    source = timm_vit(global_pool='avg', fc_norm=True, num_classes=0).eval()
+    arch = dict(embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=256)
+    state, report, target = convert_checkpoint({'model': source.state_dict()},
+                                               arch=arch)
+    assert report.source_format == 'medical_mae' and not report.missing
+    backbone = MODELS.build(target.backbone_cfg)
+    backbone.eval()  # mmpretrain's ViT.train() returns None, so no chaining
+    backbone.load_state_dict(
+        {key[len('backbone.'):]: value for key, value in state.items()})
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expected = source(images)
+        actual = backbone(images)[0]
+    torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_mrm_drops_report_branch_and_resamples_grid():
+    state = mae_pretrain_state()
+    state['bert_encoder.embeddings.word_embeddings.weight'] = torch.randn(30, 16)
+    state['bert_encoder.encoder.layer.0.attention.self.query.weight'] = torch.randn(
+        16, 16)
+    state['bert_mlm_head.decoder.weight'] = torch.randn(30, 16)
+    checkpoint = {'model': state}
+    assert detect_format(unwrap_checkpoint(checkpoint)[0]) == 'mrm'
+    converted, report, _ = convert_checkpoint(checkpoint, img_size=64, patch_size=4)
+    assert sum('MRM report branch' in why for why in report.dropped.values()) == 3
+    assert set(report.reshaped) == {'pos_embed', 'patch_embed.projection.weight'}
+    assert converted['backbone.pos_embed'].shape == (1, 16 * 16 + 1, 64)
+    assert converted['backbone.patch_embed.projection.weight'].shape == (64, 3, 4, 4)
+    torch.testing.assert_close(converted['backbone.pos_embed'][:, 0],
+                               state['pos_embed'][:, 0])  # cls token position kept
+    # A constant grid stays constant under bicubic resampling.
+    flat = dict(state, pos_embed=torch.ones(1, 17, 64))
+    resampled, _, _ = convert_checkpoint({'model': flat}, img_size=64)
+    torch.testing.assert_close(resampled['backbone.pos_embed'],
+                               torch.ones(1, 65, 64))
+
+
+def test_msmae_head_kept_only_when_classes_match():
+    state = mae_pretrain_state()
+    state['head.weight'] = torch.randn(3, 64)
+    state['head.bias'] = torch.randn(3)
+    checkpoint = {'model': state}
+    assert detect_format(state) == 'msmae'
+    converted, report, _ = convert_checkpoint(checkpoint, num_classes=3)
+    torch.testing.assert_close(converted['head.fc.weight'], state['head.weight'])
+    torch.testing.assert_close(converted['head.fc.bias'], state['head.bias'])
+    assert report.head == ['head.fc.weight', 'head.fc.bias']
+    converted, report, _ = convert_checkpoint(checkpoint, num_classes=14)
+    assert not any(key.startswith('head.') for key in converted)
+    assert 'classifier with 3 outputs' in report.dropped['head.fc.weight']
+
+
+def hf_vitmae_state(hidden=64, layers=2, intermediate=128, num_patches=16,
+                    patch=8) -> dict:
+    """``ViTMAEForPreTraining`` names (facebook/vit-mae-base layout, tiny sizes)."""
+    gen = torch.Generator().manual_seed(1)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=gen)
+
+    state = {
+        'vit.embeddings.cls_token': rand(1, 1, hidden),
+        'vit.embeddings.position_embeddings': rand(1, num_patches + 1, hidden),
+        'vit.embeddings.patch_embeddings.projection.weight': rand(hidden, 3, patch,
+                                                                  patch),
+        'vit.embeddings.patch_embeddings.projection.bias': rand(hidden),
+        'vit.layernorm.weight': rand(hidden),
+        'vit.layernorm.bias': rand(hidden),
+        'decoder.decoder_embed.weight': rand(32, hidden),
+        'decoder.mask_token': rand(1, 1, 32),
+        'decoder.decoder_pred.weight': rand(patch * patch * 3, 32),
+    }
+    for n in range(layers):
+        layer = f'vit.encoder.layer.{n}.'
+        for part in ('query', 'key', 'value'):
+            state[f'{layer}attention.attention.{part}.weight'] = rand(hidden, hidden)
+            state[f'{layer}attention.attention.{part}.bias'] = rand(hidden)
+        shapes = {'attention.output.dense': (hidden, hidden),
+                  'intermediate.dense': (intermediate, hidden),
+                  'output.dense': (hidden, intermediate)}
+        for name, shape in shapes.items():
+            state[f'{layer}{name}.weight'] = rand(*shape)
+            state[f'{layer}{name}.bias'] = rand(shape[0])
+        for norm in ('layernorm_before', 'layernorm_after'):
+            state[f'{layer}{norm}.weight'] = rand(hidden)
+            state[f'{layer}{norm}.bias'] = rand(hidden)
+    return state
+
+
+def test_hf_vitmae_query_key_value_become_fused_qkv():
+    state = hf_vitmae_state()
+    assert detect_format(state) == 'hf_vitmae'
+    converted, report, _ = convert_checkpoint(state)
+    assert not report.unexpected and not report.missing
+    for n in range(2):
+        hf = f'vit.encoder.layer.{n}.'
+        qkv = converted[f'backbone.layers.{n}.attn.qkv.weight']
+        q, k, v = qkv.chunk(3, dim=0)
+        torch.testing.assert_close(q, state[hf + 'attention.attention.query.weight'])
+        torch.testing.assert_close(k, state[hf + 'attention.attention.key.weight'])
+        torch.testing.assert_close(v, state[hf + 'attention.attention.value.weight'])
+        bias = converted[f'backbone.layers.{n}.attn.qkv.bias']
+        torch.testing.assert_close(bias[-64:],
+                                   state[hf + 'attention.attention.value.bias'])
+        pairs = {'attn.proj': 'attention.output.dense',
+                 'ffn.layers.0.0': 'intermediate.dense', 'ffn.layers.1': 'output.dense',
+                 'ln1': 'layernorm_before', 'ln2': 'layernorm_after'}
+        for ours, theirs in pairs.items():
+            torch.testing.assert_close(converted[f'backbone.layers.{n}.{ours}.weight'],
+                                       state[f'{hf}{theirs}.weight'])
+    torch.testing.assert_close(converted['backbone.pos_embed'],
+                               state['vit.embeddings.position_embeddings'])
+    torch.testing.assert_close(converted['backbone.ln2.weight'],
+                               state['vit.layernorm.weight'])
+    assert sum('ViTMAE decoder' in why for why in report.dropped.values()) == 3
+
+
+def test_hf_vitmae_missing_value_projection_is_an_error():
+    state = hf_vitmae_state(layers=1)
+    del state['vit.encoder.layer.0.attention.attention.value.weight']
+    with pytest.raises(ValueError, match=r"layer\.0.*found only \['key', 'query'\]"):
+        hf_vitmae_to_timm({k[4:]: v for k, v in state.items() if k.startswith('vit.')})
+
+
+EVA02_SMALL_RENAMES = {'mlp.fc1.': 'mlp.w12.', 'mlp.fc2.': 'mlp.w3.'}
+EVA02_BASE_RENAMES = {'mlp.fc1_g.': 'mlp.w1.', 'mlp.fc1_x.': 'mlp.w2.',
+                      'mlp.fc2.': 'mlp.w3.', 'mlp.norm.': 'mlp.ffn_ln.'}
+
+
+def eva02_state(arch: dict, renames: dict) -> tuple[dict, dict]:
+    """An EVA-X MIM checkpoint: EVA-02 names, ``norm`` (no fc_norm), rope, mask_token."""
+    from cxr_plugins.models.backbones.eva_x import EVAX
+
+    torch.manual_seed(2)
+    ours = {key: torch.randn_like(value) for key, value in
+            EVAX(arch=arch, img_size=32, patch_size=8).state_dict().items()}
+    source = {}
+    for key, value in ours.items():
+        for new, old in renames.items():
+            key = key.replace(new, old)
+        source['norm.' + key[len('fc_norm.'):] if key.startswith('fc_norm.')
+               else key] = value
+    source['rope.freqs_cos'] = torch.randn(16, 32)
+    source['mask_token'] = torch.randn(1, 1, arch['embed_dim'])
+    source['lm_head.weight'] = torch.randn(8, arch['embed_dim'])
+    return source, ours
+
+
+@pytest.mark.parametrize('arch, renames', [
+    (dict(embed_dim=64, depth=2, num_heads=1), EVA02_SMALL_RENAMES),
+    (dict(embed_dim=64, depth=2, num_heads=1, qkv_fused=False, scale_mlp=True),
+     EVA02_BASE_RENAMES),
+], ids=['small-fused-swiglu', 'base-subln'])
+def test_evax_checkpoint_fills_every_evax_parameter(arch, renames):
+    source, ours = eva02_state(arch, renames)
+    checkpoint = {'module': source}
+    assert detect_format(source) == 'evax'
+    converted, report, target = convert_checkpoint(checkpoint)
+    assert target.backbone_cfg['type'] == 'EVAX'
+    assert not report.missing and not report.unexpected and not report.mismatched
+    assert set(converted) == {'backbone.' + key for key in ours}
+    for key, value in ours.items():
+        torch.testing.assert_close(converted['backbone.' + key], value, rtol=0, atol=0)
+    assert set(report.dropped) == {'rope.freqs_cos', 'mask_token', 'lm_head.weight'}
+
+
+@pytest.fixture(scope='module')
+def densenet_state() -> dict:
+    from torchvision.models import densenet121
+
+    torch.manual_seed(3)
+    return {key: torch.randn_like(value) if value.is_floating_point() else value
+            for key, value in densenet121(weights=None).state_dict().items()}
+
+
+def test_cnn_mae_smp_unet_encoder_to_torchvision_densenet(densenet_state):
+    """Medical MAE CNN-MAE: smp Unet(densenet121) under ``model`` -> features.*."""
+    state = {f'model.encoder.{key}': value for key, value in densenet_state.items()
+             if not key.startswith('classifier')}
+    state['model.decoder.blocks.0.conv1.0.weight'] = torch.randn(4, 4, 3, 3)
+    state['model.segmentation_head.0.weight'] = torch.randn(3, 16, 3, 3)
+    converted, report, _ = convert_checkpoint({'model': state}, fmt='densenet')
+    assert report.filled_fraction == 1.0
+    for key, value in densenet_state.items():
+        if key.startswith('features.'):
+            torch.testing.assert_close(converted['backbone.' + key], value)
+    assert len(report.dropped) == 2
+
+
+def test_issue10_densenet_old_names_and_classifier(densenet_state):
+    """Medical MAE issue #10 file: epoch/lossMIN/state_dict/..., DataParallel names."""
+    def old_style(key: str) -> str:  # pre-0.4 torchvision: norm.1 instead of norm1
+        for name in ('norm', 'relu', 'conv'):
+            for index in '12':
+                key = key.replace(f'denselayer', 'denselayer').replace(
+                    f'.{name}{index}.', f'.{name}.{index}.')
+        return key
+
+    state = {f'module.densenet121.{old_style(key)}': value
+             for key, value in densenet_state.items() if 'classifier' not in key}
+    state['module.densenet121.classifier.0.weight'] = torch.randn(14, 1024)
+    state['module.densenet121.classifier.0.bias'] = torch.randn(14)
+    assert 'module.densenet121.features.denseblock1.denselayer1.norm.1.weight' in state
+    checkpoint = {'epoch': 3, 'lossMIN': 0.1, 'state_dict': state, 'optimizer': {},
+                  'scheduler': {}}
+    converted, report, _ = convert_checkpoint(checkpoint, num_classes=14)
+    assert report.source_format == 'densenet' and not report.missing
+    key = 'features.denseblock4.denselayer16.conv2.weight'
+    torch.testing.assert_close(converted['backbone.' + key], densenet_state[key])
+    torch.testing.assert_close(converted['head.fc.weight'],
+                               state['module.densenet121.classifier.0.weight'])
+
+
+@pytest.fixture(scope='module')
+def resnet_state() -> dict:
+    from torchvision.models import resnet50
+
+    torch.manual_seed(4)
+    return {key: torch.randn_like(value) if value.is_floating_point() else value
+            for key, value in resnet50(weights=None).state_dict().items()}
+
+
+def moco_layout(trunk: dict) -> dict:
+    state = {f'module.encoder_q.{k}': v for k, v in trunk.items() if 'fc.' not in k}
+    state.update({'module.encoder_q.fc.0.weight': torch.randn(8, 2048),
+                  'module.encoder_q.fc.2.weight': torch.randn(4, 8)})
+    state.update({f'module.encoder_k.{k}': v for k, v in trunk.items()})
+    state.update({'module.queue': torch.randn(4, 16),
+                  'module.queue_ptr': torch.zeros(1, dtype=torch.long)})
+    return {'epoch': 200, 'arch': 'resnet50', 'state_dict': state, 'optimizer': {}}
+
+
+def byol_layout(trunk: dict) -> dict:
+    children = ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3',
+                'layer4')
+    state = {}
+    for key, value in trunk.items():
+        name, rest = key.split('.', 1)
+        if name in children:
+            state[f'module.online_network.encoder.{children.index(name)}.{rest}'] = value
+    state['module.online_network.projector.net.0.weight'] = torch.randn(8, 2048)
+    state['module.target_network.encoder.0.weight'] = trunk['conv1.weight']
+    state['module.predictor.net.0.weight'] = torch.randn(8, 4)
+    return {'model': state}
+
+
+def swav_layout(trunk: dict) -> dict:
+    state = {f'module.{k}': v for k, v in trunk.items() if not k.startswith('fc.')}
+    state['module.projection_head.0.weight'] = torch.randn(8, 2048)
+    state['module.prototypes.weight'] = torch.randn(30, 4)
+    return state
+
+
+@pytest.mark.parametrize('layout, fmt', [
+    (moco_layout, 'moco'), (byol_layout, 'byol'), (swav_layout, 'swav')])
+def test_selfsup_resnet50_to_mmpretrain_resnet(resnet_state, layout, fmt):
+    checkpoint = layout(resnet_state)
+    converted, report, target = convert_checkpoint(checkpoint)
+    assert report.source_format == fmt and target.backbone_cfg['type'] == 'ResNet'
+    assert not report.missing and not report.unexpected
+    for key, value in resnet_state.items():
+        if not key.startswith('fc.'):
+            torch.testing.assert_close(converted['backbone.' + key], value)
+    assert not any(key.startswith('head.') for key in converted)
+
+
+def test_too_little_filled_is_a_hard_error(resnet_state, tmp_path, capsys):
+    partial = {k: v for k, v in resnet_state.items() if not k.startswith('layer4')}
+    with pytest.raises(ConversionError, match=r'only \d+\.\d% of the backbone'):
+        convert_checkpoint(swav_layout(partial))
+    src = tmp_path / 'swav.pth'
+    torch.save(swav_layout(partial), src)
+    assert convert_tool.main([str(src), str(tmp_path / 'out.pth')]) == 1
+    assert 'missing (left at init)' in capsys.readouterr().err
+
+
+def test_safetensors_output_round_trips(tmp_path):
+    state = mae_pretrain_state()
+    src = tmp_path / 'mae.pth'
+    torch.save({'model': state}, src)
+    out = tmp_path / 'vit.safetensors'
+    assert convert_tool.main([str(src), str(out), '--format', 'medical_mae']) == 0
+    loaded = compat.load_checkpoint_file(out)
+    torch.testing.assert_close(loaded['backbone.layers.1.attn.qkv.weight'],
+                               state['blocks.1.attn.qkv.weight'])
