@@ -222,7 +222,8 @@ def fit_to_target(
         report.loaded.append(key)
     counted = {key: value for key, value in target_state.items()
                if not key.endswith('num_batches_tracked')}
-    report.missing = [key for key in target_state if key not in fitted]
+    # BatchNorm step counters are bookkeeping, absent from pre-0.4 checkpoints.
+    report.missing = [key for key in counted if key not in fitted]
     total = sum(value.numel() for value in counted.values())
     filled = sum(counted[key].numel() for key in fitted if key in counted)
     report.filled_fraction = filled / max(total, 1)

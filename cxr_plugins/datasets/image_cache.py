@@ -34,7 +34,8 @@ FORMAT_VERSION = 1
 
 def cache_key(path: str | os.PathLike, root: str | os.PathLike) -> str:
     """The key of ``path`` in a cache built from ``root`` (POSIX, relative)."""
-    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    return Path(relative).as_posix()
 
 
 def fit_longer_side(height: int, width: int, size: int) -> tuple[int, int]:

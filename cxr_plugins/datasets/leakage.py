@@ -40,3 +40,56 @@ def assert_no_leakage(groups: Mapping[str, Iterable], what: str = 'patient') -> 
         lines = [f'{a} and {b} share {ids.size} {what}(s), e.g. {list(ids[:5])}'
                  for (a, b), ids in overlaps.items()]
         raise PatientLeakageError('; '.join(lines))
+
+
+ID_SCHEMES = ('nih', 'chexpert', 'covidx', 'rsna', 'image')
+
+
+def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
+    """Patient (or image) ids of every line of a split list.
+
+    Args:
+        path: A whitespace-separated list whose first field (second for
+            COVIDx) names the image.
+        scheme: ``'nih'`` (``<patient:08d>_<n>.png`` -> patient),
+            ``'chexpert'`` (``.../patientNNNNN/...`` -> patient),
+            ``'covidx'`` (first field is the patient id), ``'rsna'`` (file
+            stem = patient id) or ``'image'`` (first field as is, e.g. the
+            SIIM-ACR ImageIds: leakage is then the same image in two lists).
+        lookup: Optional ``pandas.Series`` image name -> patient id (e.g. NIH
+            ``Data_Entry`` ``Patient ID`` indexed by ``Image Index``); replaces
+            ``scheme``'s rule, and every listed image must be in it.
+    """
+    import pandas as pd
+
+    from .tables import LabelTableError
+
+    if scheme not in ID_SCHEMES:
+        raise ValueError(f'scheme must be one of {ID_SCHEMES}, got {scheme!r}')
+    with open(path) as handle:
+        first = pd.Series([line.split()[0] if line.strip() else ''
+                           for line in handle], dtype=object)
+    empty = (first == '').to_numpy()
+    if empty.any():
+        raise LabelTableError(path, 'blank line', line=int(np.flatnonzero(empty)[0]) + 1)
+    if lookup is not None:
+        ids = lookup.reindex(first.to_numpy())
+        missing = ids.isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise LabelTableError(path, f'{missing.sum()} image(s) not in the id '
+                                  f'table, e.g. {first.iat[row]!r}', line=row + 1)
+        return ids.to_numpy().astype(str)
+    patterns = {'nih': r'^(\d{8})_\d{3}\.png$', 'chexpert': r'(?:^|/)(patient\d+)/',
+                'rsna': r'([^/]+)\.dcm$'}
+    if scheme not in patterns:
+        return first.to_numpy(dtype=str)
+    ids = first.str.extract(patterns[scheme])[0]
+    bad = ids.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LabelTableError(path, f'{first.iat[row]!r} does not match the {scheme} '
+                              f'naming {patterns[scheme]}', line=row + 1)
+    if scheme == 'nih':
+        ids = ids.astype(int).astype(str)
+    return ids.to_numpy(dtype=str)

@@ -162,10 +162,10 @@ def crop_flip_patch_maps(
     """Apply each sample's crop box and horizontal flip to its attention map.
 
     The stored map covers the whole image (it is computed on a deterministic
-    resize without crop). Each output patch cell takes the mean of the map
-    bilinearly sampled at ``samples_per_cell**2`` points inside the part of
-    the crop box it covers, so the output is the map the cropped, flipped
-    image would get.
+    resize without crop). Each output patch cell averages the map over
+    ``samples_per_cell**2`` points spread over the part of the crop box it
+    covers (nearest-cell lookup), i.e. the area-weighted mean of the map cells
+    under that output patch: an identity box returns the map unchanged.
 
     Args:
         maps: ``(B, h, w)`` maps over the full image.
@@ -195,6 +195,6 @@ def crop_flip_patch_maps(
         dim=-1,
     )
     sampled = F.grid_sample(
-        maps[:, None], grid * 2 - 1, mode='bilinear', padding_mode='border',
+        maps[:, None], grid * 2 - 1, mode='nearest', padding_mode='border',
         align_corners=False)
     return F.avg_pool2d(sampled, samples_per_cell)[:, 0]

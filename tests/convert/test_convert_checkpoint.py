@@ -307,14 +307,15 @@ def test_cnn_mae_smp_unet_encoder_to_torchvision_densenet(densenet_state):
 def test_issue10_densenet_old_names_and_classifier(densenet_state):
     """Medical MAE issue #10 file: epoch/lossMIN/state_dict/..., DataParallel names."""
     def old_style(key: str) -> str:  # pre-0.4 torchvision: norm.1 instead of norm1
-        for name in ('norm', 'relu', 'conv'):
-            for index in '12':
-                key = key.replace(f'denselayer', 'denselayer').replace(
-                    f'.{name}{index}.', f'.{name}.{index}.')
+        if 'denselayer' in key:
+            for name in ('norm', 'conv'):
+                for index in '12':
+                    key = key.replace(f'.{name}{index}.', f'.{name}.{index}.')
         return key
 
     state = {f'module.densenet121.{old_style(key)}': value
-             for key, value in densenet_state.items() if 'classifier' not in key}
+             for key, value in densenet_state.items()
+             if 'classifier' not in key and 'num_batches_tracked' not in key}
     state['module.densenet121.classifier.0.weight'] = torch.randn(14, 1024)
     state['module.densenet121.classifier.0.bias'] = torch.randn(14)
     assert 'module.densenet121.features.denseblock1.denselayer1.norm.1.weight' in state

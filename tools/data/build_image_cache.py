@@ -19,9 +19,10 @@ IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png'}
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('root', type=Path, help='image root; cache keys are relative to it')
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('root', type=Path,
+                        help='image root; cache keys are relative to it')
     parser.add_argument('out_dir', type=Path, help='cache directory to write')
     parser.add_argument('--size', type=int, default=512,
                         help='longer side of the stored images (default 512)')

@@ -9,8 +9,10 @@ _base_ = [
 img_size = 64
 patch_size = 8
 model = dict(
-    backbone=dict(arch='demo', img_size=img_size, patch_size=patch_size,
-                  mask_ratio=0.75),
+    backbone=dict(
+        arch=dict(embed_dims=128, num_layers=4, num_heads=4,
+                  feedforward_channels=512),
+        img_size=img_size, patch_size=patch_size, mask_ratio=0.75),
     neck=dict(num_patches=(img_size // patch_size) ** 2, patch_size=patch_size,
               embed_dim=128, decoder_embed_dim=128, decoder_num_heads=4),
     head=dict(patch_size=patch_size),

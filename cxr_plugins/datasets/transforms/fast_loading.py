@@ -8,8 +8,9 @@ resized to 224 px, so most of that work is thrown away. Here the crop box is
 drawn first (the same distribution as torchvision's ``RandomResizedCrop``), then
 only one grey channel is decoded, at the smallest JPEG DCT scale (1/2, 1/4,
 1/8; libjpeg "draft" mode) that still gives at least ``size`` pixels across the
-crop, and the crop is resized with OpenCV in uint8 (integer box average, then bilinear). Normalisation is left to
-the model's data preprocessor, which does it on the batch.
+crop, and the crop is resized with OpenCV in uint8 (integer box average, then
+bilinear). Normalisation is left to the model's data preprocessor, which does it
+on the batch.
 
 What no library does: torchvision and mmpretrain crop after a full decode;
 PIL's ``draft`` and OpenCV's resize are used as they are.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -98,7 +100,8 @@ def to_uint8(image: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     raise ValueError(f'{path}: expected an 8- or 16-bit image, got {image.dtype}')
 
 
-def decode_grey_region(path: str | os.PathLike, crop_box_fn, out_size: int,
+def decode_grey_region(path: str | os.PathLike,
+                       crop_box_fn: Callable[[int, int], CropBox], out_size: int,
                        ) -> tuple[np.ndarray, CropBox, tuple[int, int]]:
     """Decode one grey channel, as small as the crop allows, and return the crop.
 

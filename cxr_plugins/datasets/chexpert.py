@@ -1,0 +1,170 @@
+"""CheXpert (Irvin et al., AAAI 2019, https://arxiv.org/abs/1901.07031)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from mmpretrain.registry import DATASETS
+
+from .base import CXRBaseDataset, LabelTable
+from .tables import (
+    LabelTableError,
+    check_unique,
+    check_values,
+    read_csv_table,
+    read_split_file,
+)
+
+CHEXPERT_CLASSES = (
+    'No Finding', 'Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity',
+    'Lung Lesion', 'Edema', 'Consolidation', 'Pneumonia', 'Atelectasis',
+    'Pneumothorax', 'Pleural Effusion', 'Pleural Other', 'Fracture',
+    'Support Devices')
+# The 5 competition tasks in the column order of the MRM split files.
+CHEXPERT_COMPETITION_CLASSES = (
+    'Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion')
+# medical_mae / EVA-X: U-Ones for Edema and Atelectasis, U-Zeros for the rest.
+SEED_UNCERTAIN_POLICY = dict(default='zeros', Atelectasis='ones', Edema='ones')
+UNCERTAIN_VALUES = {'ones': 1.0, 'zeros': 0.0, 'ignore': -1.0}
+
+
+def resolve_uncertain_policy(policy: str | Mapping[str, str],
+                             classes: Sequence[str]) -> np.ndarray:
+    """Per-class value that replaces an uncertain (-1) label.
+
+    Args:
+        policy: ``'ones'`` (U-Ones), ``'zeros'`` (U-Zeros) or ``'ignore'``
+            (U-Ignore: -1, masked out by the loss) for every class, or a dict
+            ``{class: policy}`` with an optional ``'default'`` entry for the
+            classes it does not name.
+        classes: The selected classes.
+
+    Returns:
+        float32 (C,) of 1, 0 or -1.
+    """
+    if isinstance(policy, str):
+        policy = dict(default=policy)
+    unknown = set(policy) - set(classes) - {'default'}
+    if unknown:
+        raise KeyError(f'uncertain_policy names {sorted(unknown)}, not among '
+                       f'the classes {list(classes)}')
+    values = []
+    for name in classes:
+        if name not in policy and 'default' not in policy:
+            raise KeyError(f'uncertain_policy has no entry (or default) for {name!r}')
+        choice = policy.get(name, policy.get('default'))
+        if choice not in UNCERTAIN_VALUES:
+            raise ValueError(f'uncertain_policy[{name!r}]={choice!r}; expected one '
+                             f'of {list(UNCERTAIN_VALUES)}')
+        values.append(UNCERTAIN_VALUES[choice])
+    return np.asarray(values, dtype=np.float32)
+
+
+def apply_uncertain_policy(path: str, frame: pd.DataFrame, classes: Sequence[str],
+                           policy: str | Mapping[str, str]) -> np.ndarray:
+    """CheXpert-style 1.0 / 0.0 / -1.0 / blank columns -> float32 (N, C).
+
+    Blank means "not mentioned" and becomes 0; -1 (uncertain) becomes the
+    class's policy value; any other value raises :class:`LabelTableError`.
+    """
+    check_values(path, frame, classes, allowed=(1.0, 0.0, -1.0), allow_blank=True)
+    raw = frame[list(classes)].apply(pd.to_numeric).to_numpy(dtype=np.float32)
+    labels = np.nan_to_num(raw, nan=0.0)
+    replacement = resolve_uncertain_policy(policy, classes)
+    uncertain = labels == -1.0
+    return np.where(uncertain, replacement[None, :], labels).astype(np.float32)
+
+
+def patient_from_chexpert_path(path: str, image_paths: np.ndarray,
+                               first_line: int) -> np.ndarray:
+    """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``."""
+    patients = pd.Series(image_paths, dtype=object).str.extract(
+        r'(?:^|/)(patient\d+)/')[0]
+    bad = patients.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LabelTableError(path, f'no patientNNNNN folder in {image_paths[row]!r}',
+                              line=row + first_line, column='Path')
+    return patients.to_numpy(dtype=str)
+
+
+@DATASETS.register_module()
+class CheXpert(CXRBaseDataset):
+    """CheXpert v1.0 / v1.0-small, multi-label with an uncertainty policy.
+
+    ``ann_file`` is the official ``train.csv`` / ``valid.csv`` (``Path`` is
+    relative to ``data_prefix``, i.e. the folder holding
+    ``CheXpert-v1.0-small/``), or an MRM split file ``<path> <5 x 0/1>`` whose
+    columns are :data:`CHEXPERT_COMPETITION_CLASSES`.
+
+    Args:
+        ann_file: See above.
+        classes: Selected label columns, in output order. Defaults to the 5
+            competition tasks; :data:`CHEXPERT_CLASSES` gives all 14.
+        uncertain_policy: See :func:`resolve_uncertain_policy`. Defaults to
+            the seeds' U-Ones for Edema and Atelectasis, U-Zeros otherwise.
+        frontal_only: Keep only ``Frontal/Lateral == 'Frontal'`` (CSV) or
+            ``*_frontal.jpg`` (split files).
+        **kwargs: See :class:`CXRBaseDataset`.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 classes: Sequence[str] = CHEXPERT_COMPETITION_CLASSES,
+                 uncertain_policy: str | Mapping[str, str] = SEED_UNCERTAIN_POLICY,
+                 frontal_only: bool = False,
+                 **kwargs):
+        unknown = [name for name in classes if name not in CHEXPERT_CLASSES]
+        if unknown:
+            raise KeyError(f'unknown CheXpert classes {unknown}; expected a subset '
+                           f'of {list(CHEXPERT_CLASSES)}')
+        resolve_uncertain_policy(uncertain_policy, classes)
+        self.label_names = tuple(classes)
+        self.uncertain_policy = uncertain_policy
+        self.frontal_only = frontal_only
+        super().__init__(ann_file=ann_file,
+                         metainfo=dict(classes=self.label_names), **kwargs)
+
+    def load_table(self, ann_file: str) -> LabelTable:
+        if ann_file.endswith(('.csv', '.csv.gz', '.csv.zip')):
+            return self._load_csv(ann_file)
+        return self._load_split_file(ann_file)
+
+    def _load_csv(self, ann_file: str) -> LabelTable:
+        frame = read_csv_table(
+            ann_file, ['Path', 'Frontal/Lateral', *self.label_names],
+            dtype={'Path': str})
+        paths = frame['Path'].to_numpy(dtype=str)
+        check_unique(ann_file, paths, 'Path', first_line=2)
+        labels = apply_uncertain_policy(ann_file, frame, self.label_names,
+                                        self.uncertain_policy)
+        table = LabelTable(self.image_path(paths),
+                           patient_from_chexpert_path(ann_file, paths, 2), labels)
+        if self.frontal_only:
+            views = frame['Frontal/Lateral']
+            bad = ~views.isin(['Frontal', 'Lateral']).to_numpy()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise LabelTableError(
+                    ann_file, f"value {views.iat[row]!r} is not 'Frontal' or "
+                    "'Lateral'", line=row + 2, column='Frontal/Lateral')
+            table = table.select((views == 'Frontal').to_numpy())
+        return table
+
+    def _load_split_file(self, ann_file: str) -> LabelTable:
+        if set(self.label_names) - set(CHEXPERT_COMPETITION_CLASSES):
+            raise ValueError(f'{ann_file}: split files carry only '
+                             f'{list(CHEXPERT_COMPETITION_CLASSES)}; got classes '
+                             f'{list(self.label_names)}')
+        paths, values = read_split_file(ann_file,
+                                        len(CHEXPERT_COMPETITION_CLASSES))
+        check_unique(ann_file, paths, 'path')
+        columns = [CHEXPERT_COMPETITION_CLASSES.index(n) for n in self.label_names]
+        table = LabelTable(self.image_path(paths),
+                           patient_from_chexpert_path(ann_file, paths, 1),
+                           values[:, columns].astype(np.float32))
+        if self.frontal_only:
+            table = table.select(np.char.endswith(paths, '_frontal.jpg'))
+        return table
