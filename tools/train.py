@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mmengine.runner import Runner
+from torch.distributed.elastic.multiprocessing.errors import record
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _launch import add_common_args, load_config  # noqa: E402
@@ -27,6 +28,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@record  # torchrun shows a failed rank's exception in its summary
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)

@@ -1,11 +1,13 @@
 # Demo step 1: MAE pretraining of a small ViT on the 1,000 embedded NIH images.
 # Medical MAE recipe (AdamW 0.9/0.95, blr 1.5e-4, warmup + cosine, masked-patch
 # MSE) shrunk to a 4-layer 128-d ViT on 64 px images with 8 px patches.
-_base_ = ['../_base_/default_runtime_pretrain.py']
+_base_ = [
+    '../_base_/datasets/nih14-demo_64px.py',
+    '../_base_/default_runtime_pretrain.py',
+]
 
 img_size = 64
 patch_size = 8
-data_root = 'data/demo/nih14_64px/'
 
 model = dict(
     type='MAE',
@@ -40,32 +42,18 @@ model = dict(
     ],
 )
 
+# Pretraining reads the training patients of the demo's patient-disjoint split.
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor', mean=[128.9] * 3, std=[64.3] * 3, to_rgb=False)
-
-train_pipeline = [
-    dict(type='LoadXRayImage'),
-    dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.5, 1.0),
-         backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackInputs'),
-]
-# Pretraining uses the training patients only (patient-disjoint re-split).
+    _delete_=True, type='SelfSupDataPreprocessor', mean=[128.928] * 3,
+    std=[64.26] * 3, to_rgb=False)
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='NIHChestXray14',
-        data_root=data_root,
-        ann_file='labels.csv',
-        split='train',
-        patient_split=dict(train=0.6, val=0.2, test=0.2),
-        pipeline=train_pipeline,
-    ),
-)
+    batch_size=64, collate_fn=dict(type='default_collate'))
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None
 
 optim_wrapper = dict(
     type='OptimWrapper',

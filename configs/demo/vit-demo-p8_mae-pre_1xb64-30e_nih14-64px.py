@@ -3,11 +3,13 @@
 # path, BCE), selected on validation mAUC; tools/test.py then reports the test
 # split once. Point `pretrained` at the step-1 checkpoint, e.g.
 #   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/demo/pretrain/epoch_40.pth
-_base_ = ['../_base_/default_runtime_cls.py']
+_base_ = [
+    '../_base_/datasets/nih14-demo_64px.py',
+    '../_base_/default_runtime_cls.py',
+]
 
 img_size = 64
 patch_size = 8
-data_root = 'data/demo/nih14_64px/'
 pretrained = 'work_dirs/demo/pretrain/epoch_40.pth'
 num_classes = 14
 
@@ -31,40 +33,7 @@ model = dict(
     ),
 )
 
-data_preprocessor = dict(
-    num_classes=num_classes, mean=[128.9] * 3, std=[64.3] * 3, to_rgb=False)
-
-train_pipeline = [
-    dict(type='LoadXRayImage'),
-    dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.6, 1.0),
-         backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='LoadXRayImage'), dict(type='PackInputs')]
-
-dataset = dict(
-    type='NIHChestXray14',
-    data_root=data_root,
-    ann_file='labels.csv',
-    patient_split=dict(train=0.6, val=0.2, test=0.2),
-)
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(**dataset, split='train', pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=100,
-    num_workers=2,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, split='val', pipeline=test_pipeline),
-)
-test_dataloader = dict(val_dataloader, dataset=dict(**dataset, split='test',
-                                                    pipeline=test_pipeline))
-val_evaluator = dict(type='MultiLabelAUC')
+train_dataloader = dict(batch_size=64)
 test_evaluator = dict(type='MultiLabelAUC', bootstrap=1000)
 
 optim_wrapper = dict(
@@ -91,5 +60,5 @@ test_cfg = dict()
 default_hooks = dict(
     logger=dict(interval=5),
     checkpoint=dict(type='CheckpointHook', interval=3, max_keep_ckpts=1,
-                    save_best='auto', rule='greater'),
+                    save_best='auc/mAUC', rule='greater'),
 )

@@ -214,7 +214,8 @@ class CXRBaseDataset(BaseDataset):
             os.write(fd, line.encode())
         finally:
             os.close(fd)
-        print_log(f'skipped unreadable image {err}', logger='current', level=logging.WARNING)
+        print_log(f'skipped unreadable image {err}', logger='current',
+                  level=logging.WARNING)
 
     def bad_images(self) -> list[tuple[str, str]]:
         """``(path, reason)`` of every sample skipped since the last clear."""

@@ -13,6 +13,7 @@ from .tables import (
     LabelTableError,
     check_unique,
     check_values,
+    extract_ids,
     read_csv_table,
     read_split_file,
 )
@@ -80,14 +81,8 @@ def apply_uncertain_policy(path: str, frame: pd.DataFrame, classes: Sequence[str
 def patient_from_chexpert_path(path: str, image_paths: np.ndarray,
                                first_line: int) -> np.ndarray:
     """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``."""
-    patients = pd.Series(image_paths, dtype=object).str.extract(
-        r'(?:^|/)(patient\d+)/')[0]
-    bad = patients.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise LabelTableError(path, f'no patientNNNNN folder in {image_paths[row]!r}',
-                              line=row + first_line, column='Path')
-    return patients.to_numpy(dtype=str)
+    return extract_ids(path, image_paths, r'(patient\d+)/',
+                       'patientNNNNN folder', first_line, column='Path')
 
 
 @DATASETS.register_module()

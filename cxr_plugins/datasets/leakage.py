@@ -37,7 +37,7 @@ def assert_no_leakage(groups: Mapping[str, Iterable], what: str = 'patient') -> 
     """Raise :class:`PatientLeakageError` naming every overlapping pair."""
     overlaps = {pair: ids for pair, ids in find_overlaps(groups).items() if ids.size}
     if overlaps:
-        lines = [f'{a} and {b} share {ids.size} {what}(s), e.g. {list(ids[:5])}'
+        lines = [f'{a} and {b} share {ids.size} {what}(s), e.g. {ids[:5].tolist()}'
                  for (a, b), ids in overlaps.items()]
         raise PatientLeakageError('; '.join(lines))
 
@@ -71,7 +71,8 @@ def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
                            for line in handle], dtype=object)
     empty = (first == '').to_numpy()
     if empty.any():
-        raise LabelTableError(path, 'blank line', line=int(np.flatnonzero(empty)[0]) + 1)
+        row = int(np.flatnonzero(empty)[0])
+        raise LabelTableError(path, 'blank line', line=row + 1)
     if lookup is not None:
         ids = lookup.reindex(first.to_numpy())
         missing = ids.isna().to_numpy()
@@ -80,7 +81,7 @@ def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
             raise LabelTableError(path, f'{missing.sum()} image(s) not in the id '
                                   f'table, e.g. {first.iat[row]!r}', line=row + 1)
         return ids.to_numpy().astype(str)
-    patterns = {'nih': r'^(\d{8})_\d{3}\.png$', 'chexpert': r'(?:^|/)(patient\d+)/',
+    patterns = {'nih': r'^(\d{8})_\d{3}\.png$', 'chexpert': r'(patient\d+)/',
                 'rsna': r'([^/]+)\.dcm$'}
     if scheme not in patterns:
         return first.to_numpy(dtype=str)

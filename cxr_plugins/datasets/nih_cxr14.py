@@ -12,6 +12,7 @@ from .base import CXRBaseDataset, LabelTable
 from .tables import (
     LabelTableError,
     check_unique,
+    extract_ids,
     locate,
     read_csv_table,
     read_split_file,
@@ -61,16 +62,9 @@ def parse_finding_labels(path: str | Path, findings: np.ndarray) -> np.ndarray:
 
 def patient_from_image_name(path: str | Path, names: np.ndarray) -> np.ndarray:
     """NIH image names are ``<patient:08d>_<follow-up:03d>.png``."""
-    import pandas as pd
-
-    parts = pd.Series(names, dtype=object).str.extract(r'^(\d{8})_\d{3}\.png$')[0]
-    bad = parts.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise LabelTableError(
-            path, f'image name {names[row]!r} is not <8-digit patient>_<3-digit '
-            'follow-up>.png; pass data_entry= to look patients up', line=row + 1)
-    return parts.astype(int).astype(str).to_numpy()
+    digits = extract_ids(path, names, r'^(\d{8})_\d{3}\.png$',
+                         '<8-digit patient>_<3-digit follow-up>.png name')
+    return digits.astype(np.int64).astype(str)
 
 
 @DATASETS.register_module()

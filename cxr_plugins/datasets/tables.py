@@ -6,6 +6,7 @@ column, and says what was expected, so a broken table is found in one read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def check_values(path: str | Path, frame: pd.DataFrame, columns: Sequence[str],
     """Raise on the first cell of ``columns`` outside ``allowed`` (or blank)."""
     values = frame[list(columns)].apply(pd.to_numeric, errors='coerce')
     blank = frame[list(columns)].isna().to_numpy()
-    ok = values.isin(list(allowed)).to_numpy()
+    ok = values.isin(list(allowed)).to_numpy().copy()
     if allow_blank:
         ok |= blank
     if not ok.all():
@@ -143,3 +144,20 @@ def check_values(path: str | Path, frame: pd.DataFrame, columns: Sequence[str],
             path, f'value {frame[columns[col]].iat[row]!r} is not one of '
             f'{list(allowed)}' + (' or blank' if allow_blank else ''),
             line=int(row) + first_line, column=columns[col])
+
+
+def extract_ids(path: str | Path, values: np.ndarray, pattern: str, what: str,
+                first_line: int = 1, column: str | None = None) -> np.ndarray:
+    """First regex group of ``pattern`` in each value; a non-match raises.
+
+    A plain ``re`` loop: pandas' ``str.extract`` on object strings is about
+    10x slower on 200k paths.
+    """
+    compiled = re.compile(pattern)
+    matches = [compiled.search(value) for value in values.tolist()]
+    for row, match in enumerate(matches):
+        if match is None:
+            raise LabelTableError(path, f'{values[row]!r} does not contain a {what} '
+                                  f'(pattern {pattern})', line=row + first_line,
+                                  column=column)
+    return np.array([match.group(1) for match in matches])

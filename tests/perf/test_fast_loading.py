@@ -13,10 +13,15 @@ from scipy.stats import ks_2samp
 from torchvision.transforms import RandomResizedCrop
 
 import cxr_plugins  # noqa: F401  (registers the transforms)
-from cxr_plugins.datasets.image_cache import (XRayImageCache, build_image_cache,
-                                              fit_longer_side)
+from cxr_plugins.datasets.image_cache import (
+    XRayImageCache,
+    build_image_cache,
+    fit_longer_side,
+)
 from cxr_plugins.datasets.transforms.fast_loading import (
-    decode_grey_region, sample_crop_box)
+    decode_grey_region,
+    sample_crop_box,
+)
 
 SCALE = (0.08, 1.0)
 RATIO = (3 / 4, 4 / 3)

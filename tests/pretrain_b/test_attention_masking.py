@@ -128,8 +128,8 @@ def _patch_means(img: np.ndarray, grid: int) -> torch.Tensor:
     return torch.nn.functional.adaptive_avg_pool2d(tensor, grid)[0, 0]
 
 
-@pytest.mark.parametrize('seed', [0, 1, 2, 3])
-def test_map_follows_augmented_image(seed):
+@pytest.mark.parametrize('seed,flip_prob', [(0, 0.0), (1, 1.0), (2, 0.0), (3, 1.0)])
+def test_map_follows_augmented_image(seed, flip_prob):
     """The stored map of an image whose content *is* the map, cropped and
     flipped by the recorded params, equals the patch means of the augmented
     image."""
@@ -143,7 +143,7 @@ def test_map_follows_augmented_image(seed):
     np.random.seed(seed)
     crop = MSMAERandomResizedCrop(scale=128, crop_ratio_range=(0.2, 1.0),
                                   interpolation='nearest')
-    flip = RandomFlip(prob=0.5, direction='horizontal')
+    flip = RandomFlip(prob=flip_prob, direction='horizontal')
     results = flip(crop(dict(img=img.copy())))
     stored = _patch_means(img, grid)[None]
     aligned = crop_flip_patch_maps(
@@ -151,4 +151,4 @@ def test_map_follows_augmented_image(seed):
         torch.tensor([bool(results['flip'])]), (grid, grid), samples_per_cell=32)
     torch.testing.assert_close(aligned[0], _patch_means(results['img'], grid),
                                atol=0.1, rtol=0)
-    assert results['flip'] or seed != 0  # seed 0 exercises the flip
+    assert bool(results['flip']) == (flip_prob == 1.0)

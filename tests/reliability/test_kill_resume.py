@@ -107,3 +107,30 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
     memory = load_checkpoint_file(killed_dir / 'iter_8.pth')['state_dict']
     assert int(memory['step_count']) == 8
     assert memory['feature_memory'].abs().sum() > 0
+
+
+def test_msmae_attention_maps_survive_a_resume_checkpoint(tmp_path):
+    """MSMAE's maps (a buffer sized at the first refresh) load back on resume.
+
+    Provokes: a fresh MSMAE model (empty ``attention_maps``) resumes from a
+    checkpoint written by our atomic saver and read by the safe loader, the way
+    ``Runner.resume`` does it (``strict=False``, so a dropped buffer would pass
+    silently).
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model, save_checkpoint
+    from mmpretrain.registry import MODELS
+
+    config = Config.fromfile(
+        REPO_ROOT / 'configs' / 'pretrain' / 'msmae'
+        / 'msmae_vit-demo-p8_dec128d2b_1xb32-30e_nih14-demo-64px.py')
+    trained = MODELS.build(config.model)
+    maps = torch.rand(5, *trained.backbone.patch_grid)
+    trained.store_attention_maps(torch.arange(5), maps, num_samples=5)
+    path = tmp_path / 'epoch_20.pth'
+    save_checkpoint({'state_dict': trained.state_dict(), 'meta': {'epoch': 20}},
+                    str(path))
+
+    resumed = MODELS.build(config.model)
+    assert not resumed.has_attention_maps
+    _load_checkpoint_to_model(resumed, load_checkpoint_file(path), strict=False)
+    torch.testing.assert_close(resumed.attention_maps, maps)

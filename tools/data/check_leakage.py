@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     leaked = False
     for (a, b), shared in find_overlaps(groups).items():
         print(f'{a} & {b}: {shared.size} shared'
-              + (f', e.g. {list(shared[:args.show])}' if shared.size else ''))
+              + (f', e.g. {shared[:args.show].tolist()}' if shared.size else ''))
         leaked |= bool(shared.size)
     print('LEAKAGE FOUND' if leaked else 'no leakage')
     return 1 if leaked else 0

@@ -55,11 +55,17 @@ def restore_rng_state(state: dict) -> None:
 
 
 def _to_plain(value):
-    return [_to_plain(item) for item in value] if isinstance(value, tuple) else value
+    """Tuples to lists, recursively (``random.getstate`` nests tuples)."""
+    if isinstance(value, tuple):
+        return [_to_plain(item) for item in value]
+    return value
 
 
 def _to_tuple(value):
-    return tuple(_to_tuple(item) for item in value) if isinstance(value, list) else value
+    """Inverse of :func:`_to_plain`."""
+    if isinstance(value, list):
+        return tuple(_to_tuple(item) for item in value)
+    return value
 
 
 @HOOKS.register_module()

@@ -79,6 +79,32 @@ class MSMAERandomResizedCrop(RandomResizedCrop):
                              interpolation=self.interpolation, backend=self.backend)
 
 
+def vit_tokens(vit: VisionTransformer, x: torch.Tensor,
+               ids_kept: torch.Tensor | None = None) -> torch.Tensor:
+    """Patch embedding + position embedding (+ kept-patch selection) + CLS.
+
+    Works for any mmpretrain ``VisionTransformer`` with a CLS token at the
+    configured image size.
+    """
+    tokens = vit.patch_embed(x)[0] + vit.pos_embed[:, 1:, :]
+    if ids_kept is not None:
+        tokens = gather_tokens(tokens, ids_kept)
+    cls_token = (vit.cls_token + vit.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
+    return torch.cat((cls_token, tokens), dim=1)
+
+
+@torch.no_grad()
+def vit_cls_attention_maps(vit: VisionTransformer, x: torch.Tensor) -> torch.Tensor:
+    """Last-block CLS->patch attention of a ViT, head-normalised, ``(B, h, w)``."""
+    tokens = vit.pre_norm(vit_tokens(vit, x))
+    for layer in vit.layers[:-1]:
+        tokens = layer(tokens)
+    last = vit.layers[-1]
+    attention = cls_patch_attention(
+        last.ln1(tokens), last.attn.qkv, last.attn.num_heads, num_extra_tokens=1)
+    return normalize_head_attention(attention).reshape(-1, *vit.patch_resolution)
+
+
 @MODELS.register_module()
 class MSMAEViT(MAEViT):
     """MAE encoder that encodes only the *kept* patches of an MSMAE split.
@@ -108,33 +134,14 @@ class MSMAEViT(MAEViT):
         """
         if split is None:
             return super().forward(x, mask=None)
-        tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:, :]
-        tokens = gather_tokens(tokens, split.ids_kept)
-        cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
-        tokens = torch.cat((cls_token, tokens), dim=1)
+        tokens = vit_tokens(self, x, split.ids_kept)
         for layer in self.layers:
             tokens = layer(tokens)
         return self.norm1(tokens)
 
-    @torch.no_grad()
     def cls_attention_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """Last-block CLS->patch attention, head-normalised, as a patch grid.
-
-        Args:
-            x: Images ``(B, 3, H, W)`` at the configured size (no masking).
-
-        Returns:
-            ``(B, h, w)`` maps in ``[0, 1]``.
-        """
-        tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:, :]
-        cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
-        tokens = torch.cat((cls_token, tokens), dim=1)
-        for layer in self.layers[:-1]:
-            tokens = layer(tokens)
-        last = self.layers[-1]
-        attention = cls_patch_attention(
-            last.ln1(tokens), last.attn.qkv, last.attn.num_heads, num_extra_tokens=1)
-        return normalize_head_attention(attention).reshape(-1, *self.patch_grid)
+        """Last-block CLS->patch attention, head-normalised, ``(B, h, w)``."""
+        return vit_cls_attention_maps(self, x)
 
 
 @MODELS.register_module()
@@ -192,6 +199,56 @@ class MSMAEPretrainHead(MAEPretrainHead):
         return self.loss_module(pred, target, masked.float())
 
 
+class AttentionMapStore:
+    """Per-training-image attention maps in a persistent buffer.
+
+    ``attention_maps`` is ``(num_train_images, h, w)``, indexed by the data
+    samples' ``sample_idx``; empty until :class:`MSMAEAttentionHook` fills it.
+    It is part of ``state_dict``, so checkpoints save and resume restores it.
+    """
+
+    def init_attention_maps(self, grid: tuple[int, int]) -> None:
+        """Register the (empty) buffer for a ``grid`` of patches."""
+        self.register_buffer('attention_maps', torch.zeros(0, *grid), persistent=True)
+
+    @property
+    def has_attention_maps(self) -> bool:
+        """True once the hook has stored maps for the training set."""
+        return self.attention_maps.shape[0] > 0
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # The buffer's length is the training-set size, unknown at build time.
+        stored = state_dict.get(prefix + 'attention_maps')
+        if stored is not None and stored.shape != self.attention_maps.shape:
+            self.attention_maps = torch.zeros_like(stored, device=self.attention_maps.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def store_attention_maps(self, sample_indices: torch.Tensor, maps: torch.Tensor,
+                             num_samples: int) -> None:
+        """Write maps for the given training-sample indices.
+
+        Args:
+            sample_indices: ``(B,)`` dataset indices.
+            maps: ``(B, h, w)`` maps.
+            num_samples: Training-set size (allocates the buffer on first use).
+        """
+        if self.attention_maps.shape[0] != num_samples:
+            self.attention_maps = maps.new_ones(num_samples, *maps.shape[1:])
+        self.attention_maps[sample_indices.to(self.attention_maps.device)] = maps
+
+    def patch_weights(self, data_samples: list[DataSample]) -> torch.Tensor:
+        """Stored maps of the batch, cropped and flipped like the images, ``(B, L)``."""
+        indices = torch.tensor([s.sample_idx for s in data_samples])
+        maps = self.attention_maps[indices.to(self.attention_maps.device)]
+        boxes = torch.tensor(np.stack([
+            s.get('crop_box', np.array([0, 0, 1, 1], dtype=np.float32))
+            for s in data_samples]))
+        flips = torch.tensor([bool(s.get('flip', False)) for s in data_samples])
+        aligned = crop_flip_patch_maps(maps, boxes, flips, tuple(maps.shape[1:]))
+        return aligned.flatten(1)
+
+
 def classification_loss(logits: torch.Tensor,
                         data_samples: list[DataSample]) -> torch.Tensor:
     """CE on logits (single-label) or masked BCE (multi-label ``gt_score``).
@@ -212,7 +269,7 @@ def classification_loss(logits: torch.Tensor,
 
 
 @MODELS.register_module()
-class MSMAE(BaseSelfSupervisor):
+class MSMAE(AttentionMapStore, BaseSelfSupervisor):
     """MSMAE pretraining (https://arxiv.org/abs/2305.05871).
 
     Args:
@@ -252,34 +309,7 @@ class MSMAE(BaseSelfSupervisor):
         self.warmup_mask_ratio = warmup_mask_ratio
         self.cls_loss_weight = cls_loss_weight
         self.cls_head = nn.Linear(self.backbone.embed_dims, num_classes)
-        self.register_buffer(
-            'attention_maps', torch.zeros(0, *self.backbone.patch_grid), persistent=True)
-
-    @property
-    def has_attention_maps(self) -> bool:
-        """True once the hook has stored maps for the training set."""
-        return self.attention_maps.shape[0] > 0
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        # The buffer's length is the training-set size, unknown at build time.
-        stored = state_dict.get(prefix + 'attention_maps')
-        if stored is not None and stored.shape != self.attention_maps.shape:
-            self.attention_maps = torch.zeros_like(stored, device=self.attention_maps.device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    @torch.no_grad()
-    def store_attention_maps(self, sample_indices: torch.Tensor, maps: torch.Tensor,
-                             num_samples: int) -> None:
-        """Write maps for the given training-sample indices.
-
-        Args:
-            sample_indices: ``(B,)`` dataset indices.
-            maps: ``(B, h, w)`` maps.
-            num_samples: Training-set size (allocates the buffer on first use).
-        """
-        if self.attention_maps.shape[0] != num_samples:
-            self.attention_maps = maps.new_ones(num_samples, *maps.shape[1:])
-        self.attention_maps[sample_indices.to(self.attention_maps.device)] = maps
+        self.init_attention_maps(self.backbone.patch_grid)
 
     def extract_feat(self, inputs: torch.Tensor):
         """Full-image encoder features (no masking)."""

@@ -24,7 +24,7 @@ model = dict(
         loss_decode=[
             dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4),
         ]))
-max_iters = 1000
+max_iters = 300
 optim_wrapper = dict(optimizer=dict(lr=1e-3),
                      paramwise_cfg=dict(layer_decay_rate=1.0))
 param_scheduler = [
@@ -32,9 +32,9 @@ param_scheduler = [
     dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=50,
          end=max_iters),
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=250)
+train_cfg = dict(max_iters=max_iters, val_interval=150)
 default_hooks = dict(logger=dict(interval=25),
-                     checkpoint=dict(interval=250, max_keep_ckpts=1,
+                     checkpoint=dict(interval=150, max_keep_ckpts=1,
                                      save_best='Dice', rule='greater'))
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(vis_backends=vis_backends)
