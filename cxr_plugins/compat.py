@@ -32,6 +32,7 @@ import importlib.metadata
 import importlib.util
 import os
 import pickle
+import re
 import sys
 import types
 import warnings
@@ -218,10 +219,12 @@ def load_checkpoint_file(
         with torch.serialization.safe_globals(_safe_globals()):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
+        found = re.search(r'GLOBAL (\S+)', str(error))
+        culprit = found.group(1) if found else str(error).splitlines()[0]
         raise UnsafeCheckpointError(
             f'Refusing to fully unpickle {path}: it contains objects beyond '
-            'tensors and plain data, and unpickling them can execute arbitrary '
-            f'code ({str(error).splitlines()[0]}). If you trust this file, '
+            f'tensors and plain data (first: {culprit}), and unpickling them can '
+            'execute arbitrary code. If you trust this file, '
             'pass --unsafe-load to the tool (or set CXR_UNSAFE_LOAD=1, or call '
             'cxr_plugins.compat.allow_unsafe_load()), or convert it once with '
             'tools/convert to a weights-only checkpoint.'

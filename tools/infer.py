@@ -1,4 +1,4 @@
-"""Classify radiographs: images / folders / .txt lists -> CSV of per-class probabilities.
+"""Classify radiographs (images, folders, .txt lists) into a CSV of class probabilities.
 
 Example::
 

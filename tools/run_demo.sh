@@ -17,20 +17,27 @@ start=$(date +%s)
 PRE_CFG=configs/demo/mae_vit-demo-p8_1xb64-40e_nih14-64px.py
 CLS_CFG=configs/demo/vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py
 SEG_CFG=configs/demo/upernet_vit-demo-p8_mae-pre_1xb8-1200it_lungs-128px.py
-PRE_EPOCHS=40; CLS_EPOCHS=30; SEG_ITERS=1200
-if [ "${DEMO_SCALE:-full}" = quick ]; then PRE_EPOCHS=2; CLS_EPOCHS=2; SEG_ITERS=20; fi
+# epochs / iterations and warm-up length of each step
+PRE_EPOCHS=40; PRE_WARMUP=4; CLS_EPOCHS=30; CLS_WARMUP=3; CLS_VAL=3
+SEG_ITERS=1200; SEG_WARMUP=50; SEG_VAL=200
+if [ "${DEMO_SCALE:-full}" = quick ]; then
+    PRE_EPOCHS=2; PRE_WARMUP=1; CLS_EPOCHS=2; CLS_WARMUP=1; CLS_VAL=1
+    SEG_ITERS=20; SEG_WARMUP=5; SEG_VAL=20
+fi
 
 echo "== 1/3 MAE pretraining ($PRE_EPOCHS epochs) =="
 "$PY" tools/train.py "$PRE_CFG" --work-dir "$WORK/pretrain" --cfg-options \
     train_cfg.max_epochs=$PRE_EPOCHS default_hooks.checkpoint.interval=$PRE_EPOCHS \
-    param_scheduler.1.T_max=$((PRE_EPOCHS > 4 ? PRE_EPOCHS - 4 : 1)) param_scheduler.1.end=$PRE_EPOCHS
+    param_scheduler.0.end=$PRE_WARMUP param_scheduler.1.begin=$PRE_WARMUP \
+    param_scheduler.1.T_max=$((PRE_EPOCHS - PRE_WARMUP)) param_scheduler.1.end=$PRE_EPOCHS
 PRE_CKPT="$WORK/pretrain/epoch_$PRE_EPOCHS.pth"
 
 echo "== 2/3 classification fine-tuning ($CLS_EPOCHS epochs, selected on validation) =="
 "$PY" tools/train.py "$CLS_CFG" --work-dir "$WORK/classification" --cfg-options \
     model.backbone.init_cfg.checkpoint="$PRE_CKPT" train_cfg.max_epochs=$CLS_EPOCHS \
-    train_cfg.val_interval=$((CLS_EPOCHS < 3 ? 1 : 3)) default_hooks.checkpoint.interval=1 \
-    param_scheduler.1.T_max=$((CLS_EPOCHS > 3 ? CLS_EPOCHS - 3 : 1)) param_scheduler.1.end=$CLS_EPOCHS
+    train_cfg.val_interval=$CLS_VAL default_hooks.checkpoint.interval=$CLS_VAL \
+    param_scheduler.0.end=$CLS_WARMUP param_scheduler.1.begin=$CLS_WARMUP \
+    param_scheduler.1.T_max=$((CLS_EPOCHS - CLS_WARMUP)) param_scheduler.1.end=$CLS_EPOCHS
 CLS_BEST=$(ls -t "$WORK"/classification/best_*.pth | head -n 1)
 echo "== classification test split (checkpoint $CLS_BEST) =="
 "$PY" tools/test.py "$CLS_CFG" "$CLS_BEST" --work-dir "$WORK/classification" \
@@ -39,8 +46,8 @@ echo "== classification test split (checkpoint $CLS_BEST) =="
 echo "== 3/3 lung segmentation ($SEG_ITERS iterations) =="
 "$PY" tools/train.py "$SEG_CFG" --work-dir "$WORK/segmentation" --cfg-options \
     model.backbone.init_cfg.checkpoint="$PRE_CKPT" train_cfg.max_iters=$SEG_ITERS \
-    train_cfg.val_interval=$((SEG_ITERS < 200 ? SEG_ITERS : 200)) \
-    default_hooks.checkpoint.interval=$((SEG_ITERS < 200 ? SEG_ITERS : 200)) \
+    train_cfg.val_interval=$SEG_VAL default_hooks.checkpoint.interval=$SEG_VAL \
+    param_scheduler.0.end=$SEG_WARMUP param_scheduler.1.begin=$SEG_WARMUP \
     param_scheduler.1.end=$SEG_ITERS
 SEG_BEST=$(ls -t "$WORK"/segmentation/best_*.pth | head -n 1)
 echo "== segmentation test split (checkpoint $SEG_BEST) =="

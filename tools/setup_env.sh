@@ -14,7 +14,7 @@ fi
 stamp="$VENV/.cxr_plugins_installed"
 if [ ! -f "$stamp" ] || [ -n "$(find "$REPO/requirements" "$REPO/setup.py" -newer "$stamp")" ]; then
     echo "[setup] installing cxr_plugins and pinned requirements into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=24" "setuptools>=77.0.3,<82"
+    "$VENV/bin/python" -m pip install --quiet "setuptools>=77.0.3,<82"
     "$VENV/bin/python" -m pip install --quiet -e "$REPO[seg,tests]"
     touch "$stamp"
 fi

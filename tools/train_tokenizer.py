@@ -24,20 +24,32 @@ from cxr_plugins.models.text.tokenizer import train_report_tokenizer
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--csv', action='append', default=[],
-                        help='CSV with a report column (repeatable)')
-    parser.add_argument('--column', default='report_content',
-                        help='report column of --csv files (covid metadata: '
-                        'clinical_notes)')
-    parser.add_argument('--iu-xray', action='append', default=[],
-                        help='IU-Xray NLMCXR_reports.tgz (repeatable)')
+    parser.add_argument(
+        '--csv',
+        action='append',
+        default=[],
+        help='CSV with a report column (repeatable)',
+    )
+    parser.add_argument(
+        '--column',
+        default='report_content',
+        help='report column of --csv files (covid metadata: clinical_notes)',
+    )
+    parser.add_argument(
+        '--iu-xray',
+        action='append',
+        default=[],
+        help='IU-Xray NLMCXR_reports.tgz (repeatable)',
+    )
     parser.add_argument('--out', required=True, help='output tokenizer json')
     parser.add_argument('--vocab-size', type=int, default=30000)
     parser.add_argument('--min-frequency', type=int, default=2)
     return parser.parse_args()
 
 
-def collect_reports(csv_files: list[str], column: str, iu_archives: list[str]) -> list[str]:
+def collect_reports(
+    csv_files: list[str], column: str, iu_archives: list[str]
+) -> list[str]:
     """Report strings from CSV columns and IU-Xray archives."""
     reports = []
     for path in csv_files:
@@ -59,8 +71,10 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(out))
-    print(f'trained on {len(reports)} reports: vocab {tokenizer.get_vocab_size()} '
-          f'-> {out}')
+    print(
+        f'trained on {len(reports)} reports: vocab {tokenizer.get_vocab_size()} '
+        f'-> {out}'
+    )
 
 
 if __name__ == '__main__':

@@ -11,6 +11,10 @@ default_hooks = dict(
     visualization=dict(type='VisualizationHook', enable=False),
 )
 
+# Stop on a NaN/Inf loss (saving the last good state) and keep the random
+# generators in checkpoints so a resumed run continues exactly.
+custom_hooks = [dict(type='NaNGuardHook'), dict(type='RNGStateHook')]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

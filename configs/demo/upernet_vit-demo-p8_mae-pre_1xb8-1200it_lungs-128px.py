@@ -2,12 +2,14 @@
 # mmseg EncoderDecoder backbone (multi-level features -> Feature2Pyramid ->
 # UPerHead, FCN auxiliary head) on the 90 CC BY lung masks, patient split.
 # The 64 px pretraining pos-embed is resized to the 128 px grid on load.
-_base_ = ['../_base_/default_runtime_seg.py']
+_base_ = [
+    '../_base_/datasets/seg_lungs_cc_by_128.py',
+    '../_base_/default_runtime_seg.py',
+]
 
 img_size = 128
 patch_size = 8
 embed_dims = 128
-data_root = 'data/demo/lungs_cc_by/'
 pretrained = 'work_dirs/demo/pretrain/epoch_40.pth'
 
 model = dict(
@@ -24,7 +26,9 @@ model = dict(
         out_type='featmap',
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.'),
+        # MAE's final norm (ln1) is unused: the pyramid takes un-normed block outputs.
+        init_cfg=dict(type='CXRPretrained', checkpoint=pretrained,
+                      prefix='backbone.', allowed_unexpected=['ln1.*']),
     ),
     neck=dict(type='Feature2Pyramid', embed_dim=embed_dims, rescales=[4, 2, 1, 0.5]),
     decode_head=dict(
@@ -60,44 +64,7 @@ model = dict(
     test_cfg=dict(mode='whole'),
 )
 
-train_pipeline = [
-    dict(type='LoadXRayImage'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(img_size, img_size), ratio_range=(0.8, 1.25),
-         keep_ratio=False),
-    dict(type='RandomCrop', crop_size=(img_size, img_size), cat_max_ratio=0.9),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadXRayImage'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-dataset = dict(
-    type='CXRBinaryMaskDataset',
-    data_root=data_root,
-    ann_file='index.csv',
-    patient_split=dict(train=0.7, val=0.15, test=0.15),
-)
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(**dataset, split='train', pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**dataset, split='val', pipeline=test_pipeline),
-)
-test_dataloader = dict(val_dataloader, dataset=dict(**dataset, split='test',
-                                                    pipeline=test_pipeline))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mDice', 'mIoU'])
-test_evaluator = val_evaluator
+train_dataloader = dict(batch_size=8, num_workers=2, persistent_workers=True)
 
 max_iters = 1200
 optim_wrapper = dict(

@@ -21,7 +21,10 @@ model = dict(
         img_size=img_size,
         patch_size=patch_size,
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.'),
+        # MAE's final norm (ln1) is unused: global pool + fc_norm (ln2) replace it.
+        init_cfg=dict(type='CXRPretrained', checkpoint=pretrained,
+                      prefix='backbone.', allowed_missing=['ln2.*'],
+                      allowed_unexpected=['ln1.*']),
     ),
     neck=None,
     head=dict(

@@ -5,9 +5,15 @@ Pure key-mapping functions; nothing is registered. The CLI is
 ``tools/convert/convert_checkpoint.py``.
 """
 
-from .common import (ConversionError, ConversionReport, MappedWeights,
-                     fit_to_target, resample_patch_projection,
-                     resample_position_embedding, unwrap_checkpoint)
+from .common import (
+                     ConversionError,
+                     ConversionReport,
+                     MappedWeights,
+                     fit_to_target,
+                     resample_patch_projection,
+                     resample_position_embedding,
+                     unwrap_checkpoint,
+)
 from .dispatch import FORMATS, convert_checkpoint, detect_format, map_weights
 
 __all__ = [

@@ -15,11 +15,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .cnn import (byol_to_resnet, densenet_to_torchvision, moco_to_resnet,
-                  swav_to_resnet)
-from .common import (ConversionError, ConversionReport, MappedWeights,
-                     fit_to_target, resample_patch_projection,
-                     resample_position_embedding, strip_prefixes, unwrap_checkpoint)
+from .cnn import byol_to_resnet, densenet_to_torchvision, moco_to_resnet, swav_to_resnet
+from .common import (
+    ConversionError,
+    ConversionReport,
+    MappedWeights,
+    fit_to_target,
+    resample_patch_projection,
+    resample_position_embedding,
+    strip_prefixes,
+    unwrap_checkpoint,
+)
 from .eva import eva_to_evax, infer_evax_arch
 from .vit import hf_vitmae_to_timm, route_final_norm, timm_vit_to_mmpretrain
 

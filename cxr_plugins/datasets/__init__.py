@@ -25,3 +25,4 @@ __all__ = [
     'NIH_CLASSES', 'NIHChestXray14', 'RSNA_CLASSES', 'RSNAPneumonia',
     'LabelTableError',
 ]
+from .image_report import CXRImageReportDataset, MRMTokenizeReport  # noqa: F401

@@ -22,7 +22,11 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
-from ..models.text.tokenizer import encode_report, load_report_tokenizer, whole_word_mask
+from ..models.text.tokenizer import (
+    encode_report,
+    load_report_tokenizer,
+    whole_word_mask,
+)
 
 IU_XRAY_SECTIONS = ('FINDINGS', 'IMPRESSION')
 
@@ -30,11 +34,14 @@ IU_XRAY_SECTIONS = ('FINDINGS', 'IMPRESSION')
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], path: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise KeyError(f'{path}: missing column(s) {missing}; found {list(frame.columns)}')
+        raise KeyError(
+            f'{path}: missing column(s) {missing}; found {list(frame.columns)}'
+        )
 
 
-def load_iu_xray_reports(tgz_path: str | Path,
-                         sections: tuple[str, ...] = IU_XRAY_SECTIONS) -> list[str]:
+def load_iu_xray_reports(
+    tgz_path: str | Path, sections: tuple[str, ...] = IU_XRAY_SECTIONS
+) -> list[str]:
     """Read the IU-Xray (Open-i) reports from ``NLMCXR_reports.tgz``.
 
     Args:
@@ -50,8 +57,10 @@ def load_iu_xray_reports(tgz_path: str | Path,
             if not member.name.endswith('.xml'):
                 continue
             root = ET.parse(archive.extractfile(member)).getroot()
-            texts = {node.get('Label'): (node.text or '').strip()
-                     for node in root.iter('AbstractText')}
+            texts = {
+                node.get('Label'): (node.text or '').strip()
+                for node in root.iter('AbstractText')
+            }
             report = ' '.join(texts[s] for s in sections if texts.get(s))
             if report:
                 reports.append(report)
@@ -86,8 +95,14 @@ class CXRImageReportDataset(BaseDataset):
 
     SOURCES = ('csv', 'mimic', 'covid_ieee8023')
 
-    def __init__(self, ann_file: str, source: str = 'csv', report_root: str = '',
-                 views: tuple[str, ...] | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        ann_file: str,
+        source: str = 'csv',
+        report_root: str = '',
+        views: tuple[str, ...] | None = None,
+        **kwargs,
+    ) -> None:
         if source not in self.SOURCES:
             raise ValueError(f'source must be one of {self.SOURCES}, got {source!r}')
         self.source = source
@@ -101,24 +116,34 @@ class CXRImageReportDataset(BaseDataset):
     def load_data_list(self) -> list[dict]:
         """Read the table named by ``ann_file`` according to ``source``."""
         frame = pd.read_csv(self.ann_file)
-        loader = {'csv': self._load_csv, 'mimic': self._load_mimic,
-                  'covid_ieee8023': self._load_covid}[self.source]
+        loader = {
+            'csv': self._load_csv,
+            'mimic': self._load_mimic,
+            'covid_ieee8023': self._load_covid,
+        }[self.source]
         data_list = loader(frame)
         if not data_list:
-            raise ValueError(f'{self.ann_file}: no image/report pairs after filtering '
-                             f'(source={self.source!r}, views={self.views})')
+            raise ValueError(
+                f'{self.ann_file}: no image/report pairs after filtering '
+                f'(source={self.source!r}, views={self.views})'
+            )
         return data_list
 
     def _load_csv(self, frame: pd.DataFrame) -> list[dict]:
         _require_columns(frame, ('image_path', 'report_content'), self.ann_file)
         frame = frame.dropna(subset=['report_content'])
-        return [dict(img_path=self._image_path(row.image_path),
-                     report=str(row.report_content))
-                for row in frame.itertuples(index=False)]
+        return [
+            dict(
+                img_path=self._image_path(row.image_path),
+                report=str(row.report_content),
+            )
+            for row in frame.itertuples(index=False)
+        ]
 
     def _load_mimic(self, frame: pd.DataFrame) -> list[dict]:
-        _require_columns(frame, ('dicom_id', 'subject_id', 'study_id', 'ViewPosition'),
-                         self.ann_file)
+        _require_columns(
+            frame, ('dicom_id', 'subject_id', 'study_id', 'ViewPosition'), self.ann_file
+        )
         if self.views is not None:
             frame = frame[frame['ViewPosition'].isin(self.views)]
         report_root = Path(self.report_root)
@@ -130,11 +155,17 @@ class CXRImageReportDataset(BaseDataset):
             if not report_path.is_file():
                 raise FileNotFoundError(
                     f'{self.ann_file}: report for dicom {row.dicom_id} not found at '
-                    f'{report_path}')
-            image = mimic_report_path(Path(''), row.subject_id, row.study_id).with_suffix('')
-            data_list.append(dict(
-                img_path=self._image_path(str(image / f'{row.dicom_id}.jpg')),
-                report=report_path.read_text(encoding='utf-8')))
+                    f'{report_path}'
+                )
+            image = mimic_report_path(
+                Path(''), row.subject_id, row.study_id
+            ).with_suffix('')
+            data_list.append(
+                dict(
+                    img_path=self._image_path(str(image / f'{row.dicom_id}.jpg')),
+                    report=report_path.read_text(encoding='utf-8'),
+                )
+            )
         return data_list
 
     def _load_covid(self, frame: pd.DataFrame) -> list[dict]:
@@ -143,9 +174,12 @@ class CXRImageReportDataset(BaseDataset):
         frame = frame[frame['clinical_notes'].str.strip() != '']
         if self.views is not None:
             frame = frame[frame['view'].isin(self.views)]
-        return [dict(img_path=self._image_path(row.filename),
-                     report=str(row.clinical_notes))
-                for row in frame.itertuples(index=False)]
+        return [
+            dict(
+                img_path=self._image_path(row.filename), report=str(row.clinical_notes)
+            )
+            for row in frame.itertuples(index=False)
+        ]
 
 
 @TRANSFORMS.register_module()
@@ -162,8 +196,9 @@ class MRMTokenizeReport(BaseTransform):
         mask_prob: Per-word masking probability (MRM: 0.5).
     """
 
-    def __init__(self, tokenizer_file: str, max_length: int = 100,
-                 mask_prob: float = 0.5) -> None:
+    def __init__(
+        self, tokenizer_file: str, max_length: int = 100, mask_prob: float = 0.5
+    ) -> None:
         self.tokenizer_file = tokenizer_file
         self.tokenizer = load_report_tokenizer(tokenizer_file)
         self.max_length = max_length
@@ -171,14 +206,16 @@ class MRMTokenizeReport(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Encode and mask the report."""
-        input_ids, word_ids = encode_report(self.tokenizer, results['report'],
-                                            self.max_length)
+        input_ids, word_ids = encode_report(
+            self.tokenizer, results['report'], self.max_length
+        )
         masked_ids, labels = whole_word_mask(input_ids, word_ids, self.mask_prob)
         results['masked_input_ids'] = masked_ids
         results['mlm_labels'] = labels
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(tokenizer_file={self.tokenizer_file!r}, '
-                f'max_length={self.max_length}, mask_prob={self.mask_prob})')
-
+        return (
+            f'{self.__class__.__name__}(tokenizer_file={self.tokenizer_file!r}, '
+            f'max_length={self.max_length}, mask_prob={self.mask_prob})'
+        )

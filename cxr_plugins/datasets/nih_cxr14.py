@@ -157,7 +157,7 @@ class NIHChestXray14(CXRBaseDataset):
         if differs.any():
             row, col = np.argwhere(differs)[0]
             raise LabelTableError(
-                ann_file, f'value {columns[row, col]!r} disagrees with Finding '
+                ann_file, f'value {str(columns[row, col])!r} disagrees with Finding '
                 f'Labels {frame["Finding Labels"].iat[row]!r}', line=int(row) + 2,
                 column=NIH_CLASSES[col])
 

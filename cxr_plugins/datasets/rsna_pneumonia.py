@@ -24,8 +24,9 @@ def targets_per_patient(path: str, frame: pd.DataFrame) -> pd.Series:
     bad = ~target.isin([0, 1]).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise LabelTableError(path, f'Target {frame["Target"].iat[row]!r} is not 0 '
-                              'or 1', line=row + 2, column='Target')
+        value = str(frame['Target'].iat[row])
+        raise LabelTableError(path, f'Target {value!r} is not 0 or 1',
+                              line=row + 2, column='Target')
     grouped = target.groupby(frame['patientId'], sort=False)
     mixed = grouped.nunique() > 1
     if mixed.any():

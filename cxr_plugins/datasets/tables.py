@@ -31,7 +31,7 @@ class LabelTableError(ValueError):
 
 
 def _short_list(values: Sequence, limit: int = 5) -> str:
-    shown = ', '.join(repr(v) for v in list(values)[:limit])
+    shown = ', '.join(repr(str(v)) for v in list(values)[:limit])
     more = len(values) - limit
     return shown + (f' (+{more} more)' if more > 0 else '')
 
@@ -87,6 +87,8 @@ def read_split_file(path: str | Path, num_values: int) -> tuple[np.ndarray, np.n
             path, f'expected a name and {num_values} label value(s), found '
             f'{counts[first]} field(s): {found!r}', line=first + 1)
     names = fields[0].to_numpy(dtype=str)
+    if num_values == 0:
+        return names, np.zeros((len(names), 0), dtype=np.int64)
     raw = fields.iloc[:, 1:num_values + 1]
     invalid = ~raw.isin(['0', '1']).to_numpy()
     if invalid.any():
@@ -104,7 +106,7 @@ def check_unique(path: str | Path, values: np.ndarray, column: str,
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
         raise LabelTableError(
-            path, f'duplicate image id {values[row]!r}', line=row + first_line,
+            path, f'duplicate image id {str(values[row])!r}', line=row + first_line,
             column=column)
 
 
@@ -141,7 +143,7 @@ def check_values(path: str | Path, frame: pd.DataFrame, columns: Sequence[str],
     if not ok.all():
         row, col = np.argwhere(~ok)[0]
         raise LabelTableError(
-            path, f'value {frame[columns[col]].iat[row]!r} is not one of '
+            path, f'value {str(frame[columns[col]].iat[row])!r} is not one of '
             f'{list(allowed)}' + (' or blank' if allow_blank else ''),
             line=int(row) + first_line, column=columns[col])
 
@@ -157,7 +159,7 @@ def extract_ids(path: str | Path, values: np.ndarray, pattern: str, what: str,
     matches = [compiled.search(value) for value in values.tolist()]
     for row, match in enumerate(matches):
         if match is None:
-            raise LabelTableError(path, f'{values[row]!r} does not contain a {what} '
-                                  f'(pattern {pattern})', line=row + first_line,
-                                  column=column)
+            raise LabelTableError(path, f'{str(values[row])!r} does not contain '
+                                  f'a {what} (pattern {pattern})',
+                                  line=row + first_line, column=column)
     return np.array([match.group(1) for match in matches])

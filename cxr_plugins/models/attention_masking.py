@@ -61,7 +61,9 @@ def cls_patch_attention(
     return logits.softmax(dim=-1)[:, :, 0, num_extra_tokens:]
 
 
-def normalize_head_attention(attention: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+def normalize_head_attention(
+    attention: torch.Tensor, eps: float = 1e-12
+) -> torch.Tensor:
     """Min-max normalise each head over the patches, then average the heads.
 
     Args:
@@ -94,12 +96,12 @@ class MaskThrowSplit(NamedTuple):
     @property
     def ids_kept(self) -> torch.Tensor:
         """``(B, n_kept)`` indices of the patches the encoder sees."""
-        return self.ids_shuffle[:, self.num_masked + self.num_thrown:]
+        return self.ids_shuffle[:, self.num_masked + self.num_thrown :]
 
     @property
     def ids_masked(self) -> torch.Tensor:
         """``(B, n_masked)`` indices of the reconstruction targets."""
-        return self.ids_shuffle[:, :self.num_masked]
+        return self.ids_shuffle[:, : self.num_masked]
 
 
 def attention_mask_throw(
@@ -132,17 +134,22 @@ def attention_mask_throw(
     if not (0 <= mask_ratio and 0 <= throw_ratio and mask_ratio + throw_ratio < 1):
         raise ValueError(
             f'need 0 <= mask_ratio, throw_ratio and mask_ratio + throw_ratio < 1, '
-            f'got mask_ratio={mask_ratio}, throw_ratio={throw_ratio}')
+            f'got mask_ratio={mask_ratio}, throw_ratio={throw_ratio}'
+        )
     batch, length = weights.shape
     num_masked = int(length * mask_ratio)
     num_thrown = int(length * (mask_ratio + throw_ratio)) - num_masked
     # A tiny floor keeps zero-attention patches drawable (multinomial without
     # replacement needs L positive entries to return L indices).
     probs = weights.detach().float().clamp_min(0) + 1e-6
-    ids_shuffle = torch.multinomial(probs, length, replacement=False, generator=generator)
-    order_codes = torch.full((batch, length), KEPT, dtype=torch.long, device=weights.device)
+    ids_shuffle = torch.multinomial(
+        probs, length, replacement=False, generator=generator
+    )
+    order_codes = torch.full(
+        (batch, length), KEPT, dtype=torch.long, device=weights.device
+    )
     order_codes[:, :num_masked] = MASKED
-    order_codes[:, num_masked:num_masked + num_thrown] = THROWN
+    order_codes[:, num_masked : num_masked + num_thrown] = THROWN
     codes = torch.empty_like(order_codes).scatter_(1, ids_shuffle, order_codes)
     return MaskThrowSplit(ids_shuffle, codes, num_masked, num_thrown)
 
@@ -183,18 +190,29 @@ def crop_flip_patch_maps(
     grid_h, grid_w = out_grid
     steps_h, steps_w = grid_h * samples_per_cell, grid_w * samples_per_cell
     # Sample centres in [0, 1] of the crop, then mapped into the full image.
-    frac_h = (torch.arange(steps_h, device=maps.device, dtype=maps.dtype) + 0.5) / steps_h
-    frac_w = (torch.arange(steps_w, device=maps.device, dtype=maps.dtype) + 0.5) / steps_w
+    frac_h = (
+        torch.arange(steps_h, device=maps.device, dtype=maps.dtype) + 0.5
+    ) / steps_h
+    frac_w = (
+        torch.arange(steps_w, device=maps.device, dtype=maps.dtype) + 0.5
+    ) / steps_w
     boxes = crop_boxes.to(maps)
     frac_w = frac_w.expand(batch, -1)
     frac_w = torch.where(flips.to(maps.device).view(-1, 1), 1 - frac_w, frac_w)
     ys = boxes[:, :1] + frac_h * (boxes[:, 2:3] - boxes[:, :1])
     xs = boxes[:, 1:2] + frac_w * (boxes[:, 3:4] - boxes[:, 1:2])
     grid = torch.stack(
-        [xs[:, None, :].expand(-1, steps_h, -1), ys[:, :, None].expand(-1, -1, steps_w)],
+        [
+            xs[:, None, :].expand(-1, steps_h, -1),
+            ys[:, :, None].expand(-1, -1, steps_w),
+        ],
         dim=-1,
     )
     sampled = F.grid_sample(
-        maps[:, None], grid * 2 - 1, mode='nearest', padding_mode='border',
-        align_corners=False)
+        maps[:, None],
+        grid * 2 - 1,
+        mode='nearest',
+        padding_mode='border',
+        align_corners=False,
+    )
     return F.avg_pool2d(sampled, samples_per_cell)[:, 0]

@@ -59,15 +59,17 @@ def test_evax_rope_changes_output_with_token_order():
     with torch.no_grad():
         model.pos_embed.zero_()
         image = torch.rand(1, 3, 32, 32)
-        flipped = torch.flip(image, dims=[3])
+        # Reverse the order of the 8x8 patch columns, keeping each patch intact.
+        flipped = torch.cat(list(reversed(image.split(8, dim=3))), dim=3)
         out = model(image)[0]
         out_flipped = model(flipped)[0]
+        head_dim = 32  # sin and cos halves of timm's concatenated embedding
         model.rope.get_embed = lambda shape: torch.cat(  # identity rotation
-            [torch.zeros(shape[0] * shape[1], 16), torch.ones(shape[0] * shape[1], 16)],
-            dim=-1)
+            [torch.zeros(shape[0] * shape[1], head_dim),
+             torch.ones(shape[0] * shape[1], head_dim)], dim=-1)
         plain = model(image)[0]
         plain_flipped = model(flipped)[0]
-    # Without any position signal, mean pooling is flip invariant.
+    # Without any position signal, mean pooling ignores the patch order.
     torch.testing.assert_close(plain, plain_flipped, rtol=1e-4, atol=1e-5)
     assert not torch.allclose(out, out_flipped, atol=1e-4)
 

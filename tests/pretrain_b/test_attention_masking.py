@@ -18,8 +18,10 @@ from cxr_plugins.models.attention_masking import (
 from cxr_plugins.models.selfsup.msmae import MSMAERandomResizedCrop, MSMAEViT
 
 
-@pytest.mark.parametrize('length,mask_ratio,throw_ratio', [
-    (196, 0.45, 0.3), (16, 0.45, 0.3), (64, 0.75, 0.0), (49, 0.5, 0.25)])
+@pytest.mark.parametrize(
+    'length,mask_ratio,throw_ratio',
+    [(196, 0.45, 0.3), (16, 0.45, 0.3), (64, 0.75, 0.0), (49, 0.5, 0.25)],
+)
 def test_mask_throw_counts_and_partition(length, mask_ratio, throw_ratio):
     weights = torch.rand(5, length)
     split = attention_mask_throw(weights, mask_ratio, throw_ratio)
@@ -27,8 +29,9 @@ def test_mask_throw_counts_and_partition(length, mask_ratio, throw_ratio):
     num_thrown = int(length * (mask_ratio + throw_ratio)) - num_masked
     assert (split.num_masked, split.num_thrown) == (num_masked, num_thrown)
     # Every patch exactly once: the three sets partition the grid.
-    assert torch.equal(split.ids_shuffle.sort(dim=1)[0],
-                       torch.arange(length).expand(5, -1))
+    assert torch.equal(
+        split.ids_shuffle.sort(dim=1)[0], torch.arange(length).expand(5, -1)
+    )
     assert ((split.codes == MASKED).sum(1) == num_masked).all()
     assert ((split.codes == THROWN).sum(1) == num_thrown).all()
     assert ((split.codes == KEPT).sum(1) == length - num_masked - num_thrown).all()
@@ -39,13 +42,16 @@ def test_mask_throw_counts_and_partition(length, mask_ratio, throw_ratio):
 def test_mask_throw_follows_attention_and_is_deterministic():
     weights = torch.full((200, 16), 1e-3)
     weights[:, 3] = 1e3  # one dominant patch: almost always drawn first
-    split = attention_mask_throw(weights, 0.45, 0.3,
-                                 generator=torch.Generator().manual_seed(0))
+    split = attention_mask_throw(
+        weights, 0.45, 0.3, generator=torch.Generator().manual_seed(0)
+    )
     assert (split.codes[:, 3] == MASKED).float().mean() > 0.99
-    again = attention_mask_throw(weights, 0.45, 0.3,
-                                 generator=torch.Generator().manual_seed(0))
-    other = attention_mask_throw(weights, 0.45, 0.3,
-                                 generator=torch.Generator().manual_seed(1))
+    again = attention_mask_throw(
+        weights, 0.45, 0.3, generator=torch.Generator().manual_seed(0)
+    )
+    other = attention_mask_throw(
+        weights, 0.45, 0.3, generator=torch.Generator().manual_seed(1)
+    )
     assert torch.equal(split.ids_shuffle, again.ids_shuffle)
     assert not torch.equal(split.ids_shuffle, other.ids_shuffle)
 
@@ -87,12 +93,23 @@ def test_normalize_head_attention():
     torch.testing.assert_close(normalize_head_attention(attention), expected)
 
 
-@pytest.mark.parametrize('arch,img_size,patch_size,grid', [
-    (dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96), 48, 8,
-     (6, 6)),
-    (dict(embed_dims=64, num_layers=1, num_heads=4, feedforward_channels=64), 32, 16,
-     (2, 2)),
-])
+@pytest.mark.parametrize(
+    'arch,img_size,patch_size,grid',
+    [
+        (
+            dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96),
+            48,
+            8,
+            (6, 6),
+        ),
+        (
+            dict(embed_dims=64, num_layers=1, num_heads=4, feedforward_channels=64),
+            32,
+            16,
+            (2, 2),
+        ),
+    ],
+)
 def test_backbone_maps_any_heads_and_grid(arch, img_size, patch_size, grid):
     backbone = MSMAEViT(arch=arch, img_size=img_size, patch_size=patch_size)
     backbone.init_weights()
@@ -104,22 +121,26 @@ def test_backbone_maps_any_heads_and_grid(arch, img_size, patch_size, grid):
 def test_crop_flip_identity_and_quadrant():
     maps = torch.zeros(1, 4, 4)
     maps[0, 0, 0] = 1.0
-    identity = crop_flip_patch_maps(maps, torch.tensor([[0., 0., 1., 1.]]),
-                                    torch.tensor([False]), (4, 4))
+    identity = crop_flip_patch_maps(
+        maps, torch.tensor([[0.0, 0.0, 1.0, 1.0]]), torch.tensor([False]), (4, 4)
+    )
     torch.testing.assert_close(identity, maps)
     # Top-left quarter, enlarged 2x: the hot cell covers the top-left 2x2.
-    quarter = crop_flip_patch_maps(maps, torch.tensor([[0., 0., .5, .5]]),
-                                   torch.tensor([False]), (4, 4))
+    quarter = crop_flip_patch_maps(
+        maps, torch.tensor([[0.0, 0.0, 0.5, 0.5]]), torch.tensor([False]), (4, 4)
+    )
     expected = torch.zeros(1, 4, 4)
     expected[0, :2, :2] = 1.0
     torch.testing.assert_close(quarter, expected)
-    flipped = crop_flip_patch_maps(maps, torch.tensor([[0., 0., .5, .5]]),
-                                   torch.tensor([True]), (4, 4))
+    flipped = crop_flip_patch_maps(
+        maps, torch.tensor([[0.0, 0.0, 0.5, 0.5]]), torch.tensor([True]), (4, 4)
+    )
     torch.testing.assert_close(flipped, expected.flip(-1))
     # A crop elsewhere does not see the hot cell (the released code's bug
     # always took the top-left cells).
-    bottom_right = crop_flip_patch_maps(maps, torch.tensor([[.5, .5, 1., 1.]]),
-                                        torch.tensor([False]), (4, 4))
+    bottom_right = crop_flip_patch_maps(
+        maps, torch.tensor([[0.5, 0.5, 1.0, 1.0]]), torch.tensor([False]), (4, 4)
+    )
     assert bottom_right.abs().max() == 0
 
 
@@ -141,14 +162,20 @@ def test_map_follows_augmented_image(seed, flip_prob):
     img = np.repeat(np.kron(cells, np.ones((32, 32)))[..., None] * 255, 3, 2)
     img = img.astype(np.uint8)
     np.random.seed(seed)
-    crop = MSMAERandomResizedCrop(scale=128, crop_ratio_range=(0.2, 1.0),
-                                  interpolation='nearest')
+    crop = MSMAERandomResizedCrop(
+        scale=128, crop_ratio_range=(0.2, 1.0), interpolation='nearest'
+    )
     flip = RandomFlip(prob=flip_prob, direction='horizontal')
     results = flip(crop(dict(img=img.copy())))
     stored = _patch_means(img, grid)[None]
     aligned = crop_flip_patch_maps(
-        stored, torch.from_numpy(results['crop_box'])[None],
-        torch.tensor([bool(results['flip'])]), (grid, grid), samples_per_cell=32)
-    torch.testing.assert_close(aligned[0], _patch_means(results['img'], grid),
-                               atol=0.1, rtol=0)
+        stored,
+        torch.from_numpy(results['crop_box'])[None],
+        torch.tensor([bool(results['flip'])]),
+        (grid, grid),
+        samples_per_cell=32,
+    )
+    torch.testing.assert_close(
+        aligned[0], _patch_means(results['img'], grid), atol=0.1, rtol=0
+    )
     assert bool(results['flip']) == (flip_prob == 1.0)

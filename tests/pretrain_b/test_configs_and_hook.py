@@ -46,7 +46,8 @@ def image_folder(tmp_path_factory):
 @pytest.fixture(scope='module')
 def tokenizer_file(shared_data, tmp_path_factory):
     reports = load_iu_xray_reports(
-        shared_data / 'labels' / 'iu_xray_openi' / 'NLMCXR_reports.tgz')
+        shared_data / 'labels' / 'iu_xray_openi' / 'NLMCXR_reports.tgz'
+    )
     path = tmp_path_factory.mktemp('tok') / 'wordpiece.json'
     train_report_tokenizer(reports[:500], vocab_size=1000).save(str(path))
     return path
@@ -55,8 +56,9 @@ def tokenizer_file(shared_data, tmp_path_factory):
 def _load(repo_root, name, work_dir, batch_size=2, num_samples=4):
     cfg = Config.fromfile(str(repo_root / CONFIG_DIR / name))
     cfg.work_dir = str(work_dir)
-    cfg.train_dataloader.update(batch_size=batch_size, num_workers=0,
-                                persistent_workers=False)
+    cfg.train_dataloader.update(
+        batch_size=batch_size, num_workers=0, persistent_workers=False
+    )
     cfg.train_dataloader.dataset.indices = num_samples
     cfg.train_cfg.max_epochs = 1
     cfg.default_hooks.logger.interval = 1
@@ -72,9 +74,14 @@ def _set_scale(pipeline, size):
 
 def _tiny_msmae(cfg, img_size=32, patch_size=8):
     cfg.model.backbone.update(arch=TINY_ARCH, img_size=img_size, patch_size=patch_size)
-    cfg.model.neck.update(num_patches=(img_size // patch_size) ** 2,
-                          patch_size=patch_size, embed_dim=64, decoder_embed_dim=32,
-                          decoder_depth=1, decoder_num_heads=4)
+    cfg.model.neck.update(
+        num_patches=(img_size // patch_size) ** 2,
+        patch_size=patch_size,
+        embed_dim=64,
+        decoder_embed_dim=32,
+        decoder_depth=1,
+        decoder_num_heads=4,
+    )
     cfg.model.head.patch_size = patch_size
     _set_scale(cfg.train_dataloader.dataset.pipeline, img_size)
     _set_scale(cfg.custom_hooks[0].pipeline, img_size)
@@ -91,8 +98,10 @@ def _final_losses(runner):
     return {k: v.current() for k, v in scalars.items() if 'loss' in k}
 
 
-def test_msmae_full_config_trains_and_round_trips_maps(repo_root, image_folder,
-                                                        tmp_path):
+@pytest.mark.slow
+def test_msmae_full_config_trains_and_round_trips_maps(
+    repo_root, image_folder, tmp_path
+):
     cfg = _load(repo_root, MSMAE_FULL, tmp_path / 'run', num_samples=6, batch_size=3)
     assert cfg.model.mask_ratio == 0.45 and cfg.model.throw_ratio == 0.3
     assert cfg.custom_hooks[0].warmup_epochs == 40 and cfg.train_cfg.max_epochs == 1
@@ -135,9 +144,12 @@ def test_msmae_demo_config_runs(repo_root, tmp_path):
 def _write_report_csv(root, count=4):
     for i in range(count):
         _write_png(root / 'img' / f'{i}.png', size=80)
-    pd.DataFrame({'image_path': [f'{i}.png' for i in range(count)],
-                  'report_content': ['FINDINGS: The heart is normal. No effusion.'] * count,
-                  }).to_csv(root / 'training.csv', index=False)
+    pd.DataFrame(
+        {
+            'image_path': [f'{i}.png' for i in range(count)],
+            'report_content': ['FINDINGS: The heart is normal. No effusion.'] * count,
+        }
+    ).to_csv(root / 'training.csv', index=False)
 
 
 def test_mrm_full_config_runs(repo_root, tmp_path, tokenizer_file):
@@ -148,11 +160,22 @@ def test_mrm_full_config_runs(repo_root, tmp_path, tokenizer_file):
     cfg.train_dataloader.dataset.update(data_root=str(tmp_path), data_prefix='img')
     cfg.model.update(encoder_size=32)
     cfg.model.backbone.update(arch=TINY_ARCH, img_size=32, patch_size=8)
-    cfg.model.neck.update(num_patches=16, patch_size=16, embed_dim=64,
-                          decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=4)
+    cfg.model.neck.update(
+        num_patches=16,
+        patch_size=16,
+        embed_dim=64,
+        decoder_embed_dim=32,
+        decoder_depth=1,
+        decoder_num_heads=4,
+    )
     cfg.model.head.patch_size = 16
-    cfg.model.text_encoder.update(vocab_size=1000, hidden_dims=32, num_layers=1,
-                                  num_heads=4, feedforward_channels=64)
+    cfg.model.text_encoder.update(
+        vocab_size=1000,
+        hidden_dims=32,
+        num_layers=1,
+        num_heads=4,
+        feedforward_channels=64,
+    )
     pipeline = cfg.train_dataloader.dataset.pipeline
     _set_scale(pipeline, 64)
     pipeline[3]['tokenizer_file'] = str(tokenizer_file)
@@ -162,11 +185,59 @@ def test_mrm_full_config_runs(repo_root, tmp_path, tokenizer_file):
     assert {'loss_image', 'loss_report'} <= {k.split('/')[-1] for k in losses}
 
 
-def test_mrm_demo_config_runs_on_covid_notes(repo_root, tmp_path, shared_data,
-                                             tokenizer_file):
+def test_mrm_demo_config_runs_on_covid_notes(
+    repo_root, tmp_path, shared_data, tokenizer_file
+):
     cfg = _load(repo_root, MRM_DEMO, tmp_path)
     cfg.train_dataloader.dataset.data_root = str(shared_data / 'covid_cxr')
     cfg.train_dataloader.dataset.pipeline[3]['tokenizer_file'] = str(tokenizer_file)
     cfg.model.text_encoder.vocab_size = 1000
     runner = _train(cfg)
     assert runner.iter == 2
+
+
+@pytest.mark.parametrize('arch', ['tiny', 'small'])
+def test_sam_classifier_trains_on_kept_patches_and_predicts_on_full(arch):
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+
+    model = MODELS.build(
+        dict(
+            type='MSMAEClassifier',
+            mask_ratio=0.45,
+            throw_ratio=0.3,
+            backbone=dict(type='CXRViT', arch=arch, img_size=32, patch_size=8),
+            head=dict(
+                type='LinearClsHead',
+                num_classes=2,
+                in_channels=192 if arch == 'tiny' else 384,
+            ),
+        )
+    )
+    model.init_weights()
+    inputs = torch.randn(2, 3, 32, 32)
+    samples = [
+        DataSample(metainfo=dict(sample_idx=i)).set_gt_label(i) for i in range(2)
+    ]
+    model.store_attention_maps(
+        torch.arange(2), model.compute_attention_maps(inputs), num_samples=2
+    )
+    assert model.attention_maps.shape == (2, 4, 4)
+
+    torch.manual_seed(0)
+    loss = model.loss(inputs, samples)['loss']
+    torch.manual_seed(0)
+    weights = model.patch_weights(samples)
+    from cxr_plugins.models.attention_masking import KEPT, attention_mask_throw
+
+    codes = attention_mask_throw(weights, 0.45, 0.3).codes
+    assert (codes == KEPT).sum(1).tolist() == [4, 4]
+    # Changing pixels outside the kept patches leaves the training loss alone...
+    hidden = (codes != KEPT).reshape(2, 1, 4, 1, 4, 1).expand(2, 3, 4, 8, 4, 8)
+    changed = inputs + 5.0 * hidden.reshape(2, 3, 32, 32)
+    torch.manual_seed(0)
+    torch.testing.assert_close(model.loss(changed, samples)['loss'], loss)
+    # ...while prediction sees the full image.
+    model.eval()
+    full = model.predict(inputs, samples)[0].pred_score
+    assert not torch.allclose(model.predict(changed, samples)[0].pred_score, full)

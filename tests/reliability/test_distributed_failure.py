@@ -13,12 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from mmengine.config import Config
 from reliability_parts import tiny_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_rank_failure_ends_the_job_with_its_error(tmp_path, tiny_images,
                                                   subprocess_env, free_port):
     config_path = tmp_path / 'raise_on_rank1.py'
@@ -37,6 +39,7 @@ def test_rank_failure_ends_the_job_with_its_error(tmp_path, tiny_images,
 
     assert job.returncode != 0, output
     assert elapsed < 200, f'job took {elapsed:.0f} s to fail'
+    assert 'Root Cause' in output, output[-3000:]
     summary = output[output.rindex('Root Cause'):]
     assert 'rank      : 1' in summary, summary
     assert 'RelTest deliberate failure on rank 1 at iteration 2' in summary, summary

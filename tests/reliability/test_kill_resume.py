@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -37,13 +38,14 @@ def _train_in_process(config: dict) -> None:
         torch.set_num_threads(threads)
 
 
-def _wait_for(path: Path, process: subprocess.Popen, timeout_s: float) -> None:
+def _wait_for(path: Path, process: subprocess.Popen, log: Path,
+              timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not path.exists():
         if process.poll() is not None:
             raise AssertionError(
                 f'training exited ({process.returncode}) before {path.name} '
-                f'appeared:\n{process.stdout.read()}')
+                f'appeared:\n{log.read_text()}')
         if time.monotonic() > deadline:
             process.kill()
             raise AssertionError(f'{path} did not appear in {timeout_s} s')
@@ -70,6 +72,7 @@ def _assert_same_training_state(resumed: dict, reference: dict) -> None:
         torch.tensor(reference_loss.data[0][-4:]), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
         tmp_path, tiny_images, subprocess_env):
     killed_dir = tmp_path / 'killed'
@@ -78,15 +81,16 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
 
     command = [sys.executable, str(TRAIN), str(config_path),
                '--work-dir', str(killed_dir)]
-    killed = subprocess.Popen(
-        command, cwd=REPO_ROOT, env={**subprocess_env, PAUSE_ENV: '5'},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    reference_dir = tmp_path / 'reference'
-    _train_in_process(tiny_config(tiny_images, reference_dir))
-    _wait_for(killed_dir / PAUSED_MARKER, killed, timeout_s=120)
-    os.kill(killed.pid, signal.SIGKILL)
-    killed.wait(timeout=30)
-    killed.stdout.close()
+    killed_log = tmp_path / 'killed.log'
+    with killed_log.open('w') as log_file:
+        killed = subprocess.Popen(
+            command, cwd=REPO_ROOT, env={**subprocess_env, PAUSE_ENV: '5'},
+            stdout=log_file, stderr=subprocess.STDOUT)
+        reference_dir = tmp_path / 'reference'
+        _train_in_process(tiny_config(tiny_images, reference_dir))
+        _wait_for(killed_dir / PAUSED_MARKER, killed, killed_log, timeout_s=180)
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
 
     assert killed.returncode == -signal.SIGKILL
     assert (killed_dir / 'iter_4.pth').is_file()

@@ -28,7 +28,7 @@ def test_nan_loss_stops_before_update_and_saves_last_good_state(
 
     message = str(error.value)
     assert 'iteration 3' in message
-    assert 'loss=nan' in message
+    assert 'loss=nan, loss_cls=nan, loss_reg=' in message
     assert 'last_good_iter_2.pth' in message
     assert '.png' in message and str(tiny_images) in message
 

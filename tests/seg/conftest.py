@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
+
+import cxr_plugins.seg  # noqa: F401  (compat shims before any mmseg import)
 
 TINY_SIZE = (64, 64)
 TINY_VIT = dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=128)
-PREPARE_SIIM = Path(__file__).resolve().parents[2] / 'tools' / 'data' / 'prepare_siim.py'
+PREPARE_SIIM = Path(__file__).resolve().parents[2] / 'tools/data/prepare_siim.py'
 
 
 def prepare_siim_main(argv: list[str]) -> dict:
@@ -21,6 +24,13 @@ def prepare_siim_main(argv: list[str]) -> dict:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.main(argv)
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Build in mmseg's scope (datasets built outside a Runner need it)."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 
 @pytest.fixture(scope='session')

@@ -18,6 +18,17 @@ def test_config_folder_is_populated():
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_config_builds_model(path, tmp_path, siim_prepared, tiny_config):
+    from mmseg.registry import MODELS
+
+    cfg = tiny_config(path, tmp_path, siim_prepared)
+    model = MODELS.build(cfg.model)
+    logits = model(torch.rand(1, 3, 64, 64), mode='tensor')
+    assert logits.shape[0] == 1 and logits.shape[1] in (1, 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_config_trains_two_iterations(path, tmp_path, siim_prepared, tiny_config):
     cfg = tiny_config(path, tmp_path, siim_prepared)
     runner = Runner.from_cfg(cfg)

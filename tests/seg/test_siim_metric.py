@@ -95,7 +95,8 @@ def test_layer_decay_constructor_scales_backbone_depth():
     constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
         type='SegLayerDecayOptimWrapperConstructor',
         optim_wrapper_cfg=dict(type='OptimWrapper',
-                               optimizer=dict(type='AdamW', lr=1.0)),
+                               optimizer=dict(type='AdamW', lr=1.0,
+                                                weight_decay=0.05)),
         paramwise_cfg=dict(layer_decay_rate=0.5)))
     optimizer = constructor(model).optimizer
     scales = {group['param_name']: group['lr'] for group in optimizer.param_groups}

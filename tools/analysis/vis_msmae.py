@@ -11,7 +11,7 @@ Example::
     python tools/analysis/vis_msmae.py \
         configs/pretrain/msmae/msmae_vit-demo-p8_dec128d2b_1xb32-30e_nih14-demo-64px.py \
         work_dirs/pretrain_b/msmae_demo/epoch_30.pth --out work_dirs/pretrain_b/msmae.png
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -40,20 +40,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--num-images', type=int, default=6)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--use-stored', action='store_true',
-                        help='plot the maps stored in the checkpoint instead of '
-                        'recomputing them with its weights')
+    parser.add_argument(
+        '--use-stored',
+        action='store_true',
+        help='plot the maps stored in the checkpoint instead of '
+        'recomputing them with its weights',
+    )
     return parser.parse_args()
 
 
-def layout_image(image: np.ndarray, codes: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+def layout_image(
+    image: np.ndarray, codes: np.ndarray, grid: tuple[int, int]
+) -> np.ndarray:
     """Tint masked patches red and darken thrown ones on an RGB image in [0, 1]."""
     height, width = image.shape[:2]
     cell_h, cell_w = height // grid[0], width // grid[1]
     out = image.copy()
     for index, code in enumerate(codes):
         row, col = divmod(index, grid[1])
-        cell = out[row * cell_h:(row + 1) * cell_h, col * cell_w:(col + 1) * cell_w]
+        cell = out[row * cell_h : (row + 1) * cell_h, col * cell_w : (col + 1) * cell_w]
         if code == MASKED:
             cell[:] = 0.4 * cell + 0.6 * np.array([1.0, 0.1, 0.1])
         elif code == THROWN:
@@ -67,7 +72,9 @@ def main() -> None:
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.eval()
-    hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'MSMAEAttentionHook']
+    hooks = [
+        h for h in cfg.get('custom_hooks', []) if h['type'] == 'MSMAEAttentionHook'
+    ]
     if not hooks:
         raise KeyError(f'{args.config}: no MSMAEAttentionHook in custom_hooks')
     dataset_cfg = cfg.train_dataloader.dataset.copy()
@@ -83,19 +90,30 @@ def main() -> None:
             maps = model.attention_maps[indices]
         else:
             maps = model.backbone.cls_attention_maps(data['inputs'])
-    split = attention_mask_throw(maps.flatten(1), model.mask_ratio, model.throw_ratio,
-                                 generator=torch.Generator().manual_seed(args.seed))
+    split = attention_mask_throw(
+        maps.flatten(1),
+        model.mask_ratio,
+        model.throw_ratio,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
     grid = tuple(maps.shape[1:])
-    fig, axes = plt.subplots(3, args.num_images, figsize=(2.2 * args.num_images, 6.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        3, args.num_images, figsize=(2.2 * args.num_images, 6.8), squeeze=False
+    )
     for i in range(args.num_images):
         image = batch['inputs'][i].permute(1, 2, 0).float().numpy() / 255.0
         axes[0, i].imshow(image, cmap='gray')
-        axes[0, i].set_title(Path(dataset.get_data_info(i)['img_path']).name, fontsize=7)
+        axes[0, i].set_title(
+            Path(dataset.get_data_info(i)['img_path']).name, fontsize=7
+        )
         axes[1, i].imshow(image, cmap='gray')
-        axes[1, i].imshow(maps[i].numpy(), cmap='jet', alpha=0.5,
-                          extent=(0, image.shape[1], image.shape[0], 0),
-                          interpolation='nearest')
+        axes[1, i].imshow(
+            maps[i].numpy(),
+            cmap='jet',
+            alpha=0.5,
+            extent=(0, image.shape[1], image.shape[0], 0),
+            interpolation='nearest',
+        )
         axes[2, i].imshow(layout_image(image, split.codes[i].numpy(), grid))
         for row in range(3):
             axes[row, i].axis('off')
@@ -103,7 +121,9 @@ def main() -> None:
     axes[2, 0].set_title(
         f'masked {split.num_masked} (red) / thrown {split.num_thrown} (dark) / kept '
         f'{split.codes.shape[1] - split.num_masked - split.num_thrown}',
-        fontsize=8, loc='left')
+        fontsize=8,
+        loc='left',
+    )
     fig.tight_layout()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

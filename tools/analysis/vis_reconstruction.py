@@ -77,7 +77,8 @@ def main() -> None:
 
     size = args.img_size or training_image_size(cfg)
     raw = load_images(args.images, size)
-    inputs = model.data_preprocessor(dict(inputs=list(raw)), False)['inputs']
+    inputs = model.data_preprocessor(
+        dict(inputs=raw, data_samples=None), False)['inputs']
     torch.manual_seed(args.seed)  # every reconstruct() masks with the global RNG
     outputs = model.reconstruct(inputs)
 

@@ -21,8 +21,7 @@ model = dict(
         drop_path_rate=0.1,
         out_type='featmap',
         out_indices=(3, 5, 7, 11),
-        final_norm=False,
-        init_cfg=None),
+        final_norm=False),
     neck=dict(type='Feature2Pyramid', embed_dim=768, rescales=[4, 2, 1, 0.5],
               norm_cfg=norm_cfg),
     decode_head=dict(

@@ -21,8 +21,7 @@ model = dict(
         drop_path_rate=0.15,
         out_type='featmap',
         out_indices=(11, ),
-        final_norm=False,
-        init_cfg=None),
+        final_norm=False),
     neck=dict(type='SimpleFeaturePyramid', embed_dim=384, rescales=(4, 2, 1, 0.5),
               norm_cfg=norm_cfg),
     decode_head=dict(

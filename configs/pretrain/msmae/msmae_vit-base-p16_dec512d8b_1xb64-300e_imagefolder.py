@@ -31,7 +31,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CustomDataset', data_root=data_root, data_prefix='train',
+    dataset=dict(type='CXRImageFolder', data_root=data_root, split='train',
                  pipeline=train_pipeline),
 )
 custom_hooks = [

@@ -29,6 +29,11 @@ def is_refresh_epoch(epoch: int, warmup_epochs: int, interval: int) -> bool:
 class MSMAEAttentionHook(Hook):
     """Recompute MSMAE attention maps for the whole training set on a schedule.
 
+    The model must provide ``compute_attention_maps(inputs)`` and
+    ``store_attention_maps(indices, maps, num_samples)``: ``MSMAE`` in
+    pretraining, ``MSMAEClassifier`` for SAM fine-tuning (released fine-tuning
+    schedule: from epoch 0 every 20 epochs).
+
     Args:
         pipeline: Deterministic pipeline for the refresh pass, e.g.
             ``[LoadImageFromFile, Resize(scale=(224, 224)), PackInputs]``.
@@ -40,13 +45,19 @@ class MSMAEAttentionHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, pipeline: list[dict], warmup_epochs: int = 40,
-                 interval: int = 40, batch_size: int = 64,
-                 num_workers: int = 0) -> None:
+    def __init__(
+        self,
+        pipeline: list[dict],
+        warmup_epochs: int = 40,
+        interval: int = 40,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
         if interval < 1 or warmup_epochs < 0:
             raise ValueError(
                 f'MSMAEAttentionHook: need interval >= 1 and warmup_epochs >= 0, '
-                f'got interval={interval}, warmup_epochs={warmup_epochs}')
+                f'got interval={interval}, warmup_epochs={warmup_epochs}'
+            )
         self.pipeline = pipeline
         self.warmup_epochs = warmup_epochs
         self.interval = interval
@@ -69,18 +80,25 @@ class MSMAEAttentionHook(Hook):
             raise ValueError(
                 f'MSMAEAttentionHook: refresh dataset has {len(dataset)} samples but '
                 f'the training set has {num_train}; sample indices would not match '
-                '(wrapped datasets such as RepeatDataset are not supported)')
-        loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
-                            num_workers=self.num_workers, collate_fn=default_collate)
+                '(wrapped datasets such as RepeatDataset are not supported)'
+            )
+        loader = DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=False,
+            num_workers=self.num_workers,
+            collate_fn=default_collate,
+        )
         was_training = model.training
         model.eval()
         with torch.no_grad():
             for data in loader:
                 data = model.data_preprocessor(data, False)
-                maps = model.backbone.cls_attention_maps(data['inputs'])
+                maps = model.compute_attention_maps(data['inputs'])
                 indices = torch.tensor([s.sample_idx for s in data['data_samples']])
                 model.store_attention_maps(indices, maps, num_train)
         model.train(was_training)
         runner.logger.info(
             f'MSMAEAttentionHook: refreshed {num_train} attention maps before '
-            f'epoch {runner.epoch}')
+            f'epoch {runner.epoch}'
+        )

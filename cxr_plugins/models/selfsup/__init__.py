@@ -3,3 +3,4 @@ from .evax_mim import EVAXMIM  # noqa: F401
 from .mae import CXRMAE  # noqa: F401
 from .msmae import MSMAE, MSMAEViT  # noqa: F401
 from .mrm import MRM, MRMViT  # noqa: F401
+from .msmae import MSMAEClassifier  # noqa: F401

@@ -31,6 +31,7 @@ from torch import nn
 
 from ..backbones.cxr_vit import CXRViT
 from ..text import masked_lm_loss
+from ..text.tokenizer import IGNORE_INDEX
 
 
 @MODELS.register_module()
@@ -57,12 +58,20 @@ class MRM(BaseSelfSupervisor):
     long tensors), packed via ``PackInputs(algorithm_keys=[...])``.
     """
 
-    def __init__(self, backbone: dict, neck: dict, head: dict, text_encoder: dict,
-                 encoder_size: int = 224, **kwargs) -> None:
+    def __init__(
+        self,
+        backbone: dict,
+        neck: dict,
+        head: dict,
+        text_encoder: dict,
+        encoder_size: int = 224,
+        **kwargs,
+    ) -> None:
         super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
         self.text_encoder = MODELS.build(text_encoder)
         self.image_to_text = nn.Linear(
-            self.backbone.embed_dims, self.text_encoder.word_embeddings.embedding_dim)
+            self.backbone.embed_dims, self.text_encoder.word_embeddings.embedding_dim
+        )
         self.encoder_size = encoder_size
 
     def extract_feat(self, inputs: torch.Tensor):
@@ -71,19 +80,34 @@ class MRM(BaseSelfSupervisor):
 
     def resize_for_encoder(self, inputs: torch.Tensor) -> torch.Tensor:
         """Bicubic resize of the high-resolution batch to the encoder size."""
-        if inputs.shape[-1] == self.encoder_size and inputs.shape[-2] == self.encoder_size:
+        if (
+            inputs.shape[-1] == self.encoder_size
+            and inputs.shape[-2] == self.encoder_size
+        ):
             return inputs
-        return F.interpolate(inputs, size=(self.encoder_size, self.encoder_size),
-                             mode='bicubic', align_corners=False)
+        return F.interpolate(
+            inputs,
+            size=(self.encoder_size, self.encoder_size),
+            mode='bicubic',
+            align_corners=False,
+        )
 
-    def loss(self, inputs: torch.Tensor, data_samples: list[DataSample],
-             **kwargs) -> dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: list[DataSample], **kwargs
+    ) -> dict[str, torch.Tensor]:
         """Masked image reconstruction (high-res target) + masked report CE."""
         latent, mask, ids_restore = self.backbone(self.resize_for_encoder(inputs))
         pred = self.neck(latent, ids_restore)
         loss_image = self.head.loss(pred, inputs, mask)
         image_feature = self.image_to_text(latent[:, 1:].mean(dim=1))
-        input_ids = torch.stack([s.masked_input_ids for s in data_samples]).to(inputs.device)
+        input_ids = torch.stack([s.masked_input_ids for s in data_samples]).to(
+            inputs.device
+        )
         labels = torch.stack([s.mlm_labels for s in data_samples]).to(inputs.device)
-        logits = self.text_encoder(input_ids, image_feature)
-        return dict(loss_image=loss_image, loss_report=masked_lm_loss(logits, labels))
+        hidden = self.text_encoder(input_ids, image_feature)
+        # Only masked positions enter the loss: project just those to the vocab.
+        is_masked = labels != IGNORE_INDEX
+        logits = self.text_encoder.mlm_logits(hidden[is_masked])
+        return dict(
+            loss_image=loss_image, loss_report=masked_lm_loss(logits, labels[is_masked])
+        )

@@ -7,7 +7,9 @@ refreshed on a schedule (:class:`~cxr_plugins.engine.hooks.MSMAEAttentionHook`),
 drives per-sample multinomial sampling of patches into *masked* (reconstructed),
 *thrown* (neither encoded nor reconstructed) and *kept* (encoded) sets. The loss
 is the masked-patch MSE plus ``cls_loss_weight`` x cross-entropy of a linear
-classifier on the encoder's CLS token.
+classifier on the encoder's CLS token. :class:`MSMAEClassifier` applies the same
+attention-driven selection in fine-tuning (train on kept patches, evaluate on
+the full image).
 
 Built on mmpretrain's ``MAEViT`` / ``MAEPretrainDecoder`` / ``MAEPretrainHead``.
 Where the released code (Talented-Q/MSMAE) differs:
@@ -32,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmpretrain.datasets.transforms import RandomResizedCrop
+from mmpretrain.models.backbones import VisionTransformer
+from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.models.heads import MAEPretrainHead
 from mmpretrain.models.necks import MAEPretrainDecoder
 from mmpretrain.models.selfsup import BaseSelfSupervisor, MAEViT
@@ -66,21 +70,32 @@ class MSMAERandomResizedCrop(RandomResizedCrop):
         img = results['img']
         height, width = img.shape[:2]
         top, left, crop_h, crop_w = self.rand_crop_params(img)
-        crop = img[top:top + crop_h, left:left + crop_w]
+        crop = img[top : top + crop_h, left : left + crop_w]
         results['img'] = self._resize(crop)
         results['img_shape'] = results['img'].shape
         results['crop_box'] = np.array(
-            [top / height, left / width, (top + crop_h) / height,
-             (left + crop_w) / width], dtype=np.float32)
+            [
+                top / height,
+                left / width,
+                (top + crop_h) / height,
+                (left + crop_w) / width,
+            ],
+            dtype=np.float32,
+        )
         return results
 
     def _resize(self, img: np.ndarray) -> np.ndarray:
-        return mmcv.imresize(img, tuple(self.scale[::-1]),
-                             interpolation=self.interpolation, backend=self.backend)
+        return mmcv.imresize(
+            img,
+            tuple(self.scale[::-1]),
+            interpolation=self.interpolation,
+            backend=self.backend,
+        )
 
 
-def vit_tokens(vit: VisionTransformer, x: torch.Tensor,
-               ids_kept: torch.Tensor | None = None) -> torch.Tensor:
+def vit_tokens(
+    vit: VisionTransformer, x: torch.Tensor, ids_kept: torch.Tensor | None = None
+) -> torch.Tensor:
     """Patch embedding + position embedding (+ kept-patch selection) + CLS.
 
     Works for any mmpretrain ``VisionTransformer`` with a CLS token at the
@@ -101,7 +116,8 @@ def vit_cls_attention_maps(vit: VisionTransformer, x: torch.Tensor) -> torch.Ten
         tokens = layer(tokens)
     last = vit.layers[-1]
     attention = cls_patch_attention(
-        last.ln1(tokens), last.attn.qkv, last.attn.num_heads, num_extra_tokens=1)
+        last.ln1(tokens), last.attn.qkv, last.attn.num_heads, num_extra_tokens=1
+    )
     return normalize_head_attention(attention).reshape(-1, *vit.patch_resolution)
 
 
@@ -169,9 +185,12 @@ class MSMAEPretrainDecoder(MAEPretrainDecoder):
         length = split.codes.shape[1]
         full = self.mask_token.expand(batch, length, dims).clone()
         full = full.scatter(
-            1, split.ids_kept.unsqueeze(-1).expand(-1, -1, dims), latent[:, 1:])
+            1, split.ids_kept.unsqueeze(-1).expand(-1, -1, dims), latent[:, 1:]
+        )
         full = full + self.decoder_pos_embed[:, 1:, :]
-        ids_decoded = torch.cat([split.ids_masked, split.ids_kept], dim=1).sort(dim=1)[0]
+        ids_decoded = torch.cat([split.ids_masked, split.ids_kept], dim=1).sort(dim=1)[
+            0
+        ]
         tokens = gather_tokens(full, ids_decoded)
         cls_token = latent[:, :1] + self.decoder_pos_embed[:, :1, :]
         tokens = torch.cat((cls_token, tokens), dim=1)
@@ -185,8 +204,13 @@ class MSMAEPretrainDecoder(MAEPretrainDecoder):
 class MSMAEPretrainHead(MAEPretrainHead):
     """MAE pixel head whose predictions cover only the decoded patches."""
 
-    def loss(self, pred: torch.Tensor, target: torch.Tensor,
-             ids_decoded: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+    def loss(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        ids_decoded: torch.Tensor,
+        masked: torch.Tensor,
+    ) -> torch.Tensor:
         """Masked-patch reconstruction loss.
 
         Args:
@@ -220,12 +244,15 @@ class AttentionMapStore:
         # The buffer's length is the training-set size, unknown at build time.
         stored = state_dict.get(prefix + 'attention_maps')
         if stored is not None and stored.shape != self.attention_maps.shape:
-            self.attention_maps = torch.zeros_like(stored, device=self.attention_maps.device)
+            self.attention_maps = torch.zeros_like(
+                stored, device=self.attention_maps.device
+            )
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()
-    def store_attention_maps(self, sample_indices: torch.Tensor, maps: torch.Tensor,
-                             num_samples: int) -> None:
+    def store_attention_maps(
+        self, sample_indices: torch.Tensor, maps: torch.Tensor, num_samples: int
+    ) -> None:
         """Write maps for the given training-sample indices.
 
         Args:
@@ -241,16 +268,22 @@ class AttentionMapStore:
         """Stored maps of the batch, cropped and flipped like the images, ``(B, L)``."""
         indices = torch.tensor([s.sample_idx for s in data_samples])
         maps = self.attention_maps[indices.to(self.attention_maps.device)]
-        boxes = torch.tensor(np.stack([
-            s.get('crop_box', np.array([0, 0, 1, 1], dtype=np.float32))
-            for s in data_samples]))
+        boxes = torch.tensor(
+            np.stack(
+                [
+                    s.get('crop_box', np.array([0, 0, 1, 1], dtype=np.float32))
+                    for s in data_samples
+                ]
+            )
+        )
         flips = torch.tensor([bool(s.get('flip', False)) for s in data_samples])
         aligned = crop_flip_patch_maps(maps, boxes, flips, tuple(maps.shape[1:]))
         return aligned.flatten(1)
 
 
-def classification_loss(logits: torch.Tensor,
-                        data_samples: list[DataSample]) -> torch.Tensor:
+def classification_loss(
+    logits: torch.Tensor, data_samples: list[DataSample]
+) -> torch.Tensor:
     """CE on logits (single-label) or masked BCE (multi-label ``gt_score``).
 
     The paper's classifier is single-label (CE). Multi-label chest X-ray
@@ -287,8 +320,7 @@ class MSMAE(AttentionMapStore, BaseSelfSupervisor):
         **kwargs: Passed to ``BaseSelfSupervisor``.
 
     The per-image maps live in the persistent buffer ``attention_maps``
-    ``(num_train_images, h, w)`` indexed by ``sample_idx``; it is saved in and
-    restored from checkpoints (empty until the first refresh).
+    (:class:`AttentionMapStore`), saved in and restored from checkpoints.
     """
 
     def __init__(
@@ -315,30 +347,27 @@ class MSMAE(AttentionMapStore, BaseSelfSupervisor):
         """Full-image encoder features (no masking)."""
         return self.backbone(inputs, split=None)
 
-    def patch_weights(self, data_samples: list[DataSample]) -> torch.Tensor:
-        """Stored maps of the batch, cropped and flipped like the images."""
-        indices = torch.tensor([s.sample_idx for s in data_samples])
-        maps = self.attention_maps[indices.to(self.attention_maps.device)]
-        boxes = torch.tensor(np.stack([
-            s.get('crop_box', np.array([0, 0, 1, 1], dtype=np.float32))
-            for s in data_samples]))
-        flips = torch.tensor([bool(s.get('flip', False)) for s in data_samples])
-        aligned = crop_flip_patch_maps(maps, boxes, flips, self.backbone.patch_grid)
-        return aligned.flatten(1)
+    def compute_attention_maps(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Maps for the refresh pass of :class:`MSMAEAttentionHook`."""
+        return self.backbone.cls_attention_maps(inputs)
 
-    def sample_split(self, inputs: torch.Tensor,
-                     data_samples: list[DataSample]) -> MaskThrowSplit:
+    def sample_split(
+        self, inputs: torch.Tensor, data_samples: list[DataSample]
+    ) -> MaskThrowSplit:
         """Attention-driven split once maps exist, random masking before."""
         num_patches = self.backbone.num_patches
         if self.has_attention_maps:
             return attention_mask_throw(
                 self.patch_weights(data_samples).to(inputs.device),
-                self.mask_ratio, self.throw_ratio)
+                self.mask_ratio,
+                self.throw_ratio,
+            )
         uniform = inputs.new_ones(inputs.shape[0], num_patches)
         return attention_mask_throw(uniform, self.warmup_mask_ratio, 0.0)
 
-    def loss(self, inputs: torch.Tensor, data_samples: list[DataSample],
-             **kwargs) -> dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: list[DataSample], **kwargs
+    ) -> dict[str, torch.Tensor]:
         """Masked reconstruction MSE + weighted CLS cross-entropy."""
         split = self.sample_split(inputs, data_samples)
         latent = self.backbone(inputs, split)
@@ -347,3 +376,66 @@ class MSMAE(AttentionMapStore, BaseSelfSupervisor):
         loss_rec = self.head.loss(pred, inputs, ids_decoded, masked)
         loss_cls = classification_loss(self.cls_head(latent[:, 0]), data_samples)
         return dict(loss_rec=loss_rec, loss_cls=self.cls_loss_weight * loss_cls)
+
+
+@MODELS.register_module()
+class MSMAEClassifier(AttentionMapStore, ImageClassifier):
+    """Fine-tuning with MSMAE's supervised attention-driven masking (SAM).
+
+    In training, once :class:`MSMAEAttentionHook` has stored maps, the
+    backbone encodes only the *kept* patches of an attention-driven
+    mask/throw split (the released code keeps the last-drawn 25%, i.e. mostly
+    low-attention patches, for a cheaper step); before that, and in
+    validation/test, it sees the full image. Works with any mmpretrain
+    ``VisionTransformer`` with a CLS token (``CXRViT`` tiny/small/base).
+
+    Args:
+        mask_ratio: Fraction of patches dropped as "masked" (released: 0.45).
+        throw_ratio: Fraction dropped as "thrown" (released: 0.3).
+        **kwargs: Passed to mmpretrain's ``ImageClassifier``.
+    """
+
+    def __init__(
+        self, *args, mask_ratio: float = 0.45, throw_ratio: float = 0.3, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.backbone, VisionTransformer) or not getattr(
+            self.backbone, 'with_cls_token', False
+        ):
+            raise TypeError(
+                'MSMAEClassifier needs an mmpretrain VisionTransformer '
+                f'backbone with a CLS token, got {type(self.backbone)}'
+            )
+        self.mask_ratio = mask_ratio
+        self.throw_ratio = throw_ratio
+        self.init_attention_maps(tuple(self.backbone.patch_resolution))
+
+    def compute_attention_maps(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Maps for the refresh pass of :class:`MSMAEAttentionHook`."""
+        return vit_cls_attention_maps(self.backbone, inputs)
+
+    def kept_patch_features(
+        self, inputs: torch.Tensor, data_samples: list[DataSample]
+    ) -> tuple:
+        """Backbone (+neck) features computed from the kept patches only."""
+        split = attention_mask_throw(
+            self.patch_weights(data_samples).to(inputs.device),
+            self.mask_ratio,
+            self.throw_ratio,
+        )
+        vit = self.backbone
+        tokens = vit.pre_norm(vit_tokens(vit, inputs, split.ids_kept))
+        for index, layer in enumerate(vit.layers):
+            tokens = layer(tokens)
+            if index == len(vit.layers) - 1 and vit.final_norm:
+                tokens = vit.ln1(tokens)
+        feats = (vit._format_output(tokens, None),)
+        return self.neck(feats) if self.with_neck else feats
+
+    def loss(self, inputs: torch.Tensor, data_samples: list[DataSample]) -> dict:
+        """Head loss on kept-patch features once maps exist, else full image."""
+        if not self.has_attention_maps:
+            return super().loss(inputs, data_samples)
+        return self.head.loss(
+            self.kept_patch_features(inputs, data_samples), data_samples
+        )

@@ -9,6 +9,10 @@ from .tokenizer import (
 )
 
 __all__ = [
-    'MRMReportEncoder', 'encode_report', 'load_report_tokenizer', 'masked_lm_loss',
-    'train_report_tokenizer', 'whole_word_mask',
+    'MRMReportEncoder',
+    'encode_report',
+    'load_report_tokenizer',
+    'masked_lm_loss',
+    'train_report_tokenizer',
+    'whole_word_mask',
 ]

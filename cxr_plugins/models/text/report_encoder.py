@@ -29,12 +29,16 @@ def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     ``IGNORE_INDEX`` do not count, as in BERT's MLM.
 
     Args:
-        logits: ``(B, L, V)`` token logits.
-        labels: ``(B, L)`` original ids at masked positions, else -100.
+        logits: ``(..., V)`` token logits.
+        labels: ``(...)`` original ids at masked positions, else -100.
     """
     if not (labels != IGNORE_INDEX).any():
         return logits.sum() * 0.0
-    return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]),
+        labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+    )
 
 
 @MODELS.register_module()
@@ -52,22 +56,40 @@ class MRMReportEncoder(BaseModule):
         init_cfg: mmengine init config.
     """
 
-    def __init__(self, vocab_size: int, hidden_dims: int = 384, num_layers: int = 6,
-                 num_heads: int = 6, feedforward_channels: int = 1536,
-                 max_positions: int = 100, dropout: float = 0.1,
-                 init_cfg: dict | None = None) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_dims: int = 384,
+        num_layers: int = 6,
+        num_heads: int = 6,
+        feedforward_channels: int = 1536,
+        max_positions: int = 100,
+        dropout: float = 0.1,
+        init_cfg: dict | None = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.word_embeddings = nn.Embedding(vocab_size, hidden_dims, padding_idx=PAD_ID)
         self.position_embeddings = nn.Embedding(max_positions, hidden_dims)
         self.embed_norm = nn.LayerNorm(hidden_dims, eps=1e-12)
         self.embed_dropout = nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(
-            hidden_dims, num_heads, feedforward_channels, dropout=dropout,
-            activation='gelu', batch_first=True, norm_first=False, layer_norm_eps=1e-12)
-        self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+            hidden_dims,
+            num_heads,
+            feedforward_channels,
+            dropout=dropout,
+            activation='gelu',
+            batch_first=True,
+            norm_first=False,
+            layer_norm_eps=1e-12,
+        )
+        self.encoder = nn.TransformerEncoder(
+            layer, num_layers, enable_nested_tensor=False
+        )
         self.mlm_transform = nn.Sequential(
-            nn.Linear(hidden_dims, hidden_dims), nn.GELU(),
-            nn.LayerNorm(hidden_dims, eps=1e-12))
+            nn.Linear(hidden_dims, hidden_dims),
+            nn.GELU(),
+            nn.LayerNorm(hidden_dims, eps=1e-12),
+        )
         self.mlm_bias = nn.Parameter(torch.zeros(vocab_size))
         self.max_positions = max_positions
 
@@ -79,25 +101,34 @@ class MRMReportEncoder(BaseModule):
         with torch.no_grad():
             self.word_embeddings.weight[PAD_ID].zero_()
 
-    def forward(self, input_ids: torch.Tensor,
-                image_feature: torch.Tensor | None = None) -> torch.Tensor:
-        """Token logits.
+    def forward(
+        self, input_ids: torch.Tensor, image_feature: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Contextual token states.
 
         Args:
             input_ids: ``(B, L)`` (masked) token ids, ``L <= max_positions``.
             image_feature: ``(B, hidden_dims)`` added to every token embedding.
 
         Returns:
-            ``(B, L, vocab_size)`` logits (decoder tied to the word embeddings).
+            ``(B, L, hidden_dims)``; :meth:`mlm_logits` maps them to the vocab.
         """
         length = input_ids.shape[1]
         if length > self.max_positions:
-            raise ValueError(f'input_ids length {length} > max_positions '
-                             f'{self.max_positions}')
+            raise ValueError(
+                f'input_ids length {length} > max_positions {self.max_positions}'
+            )
         tokens = self.word_embeddings(input_ids)
         if image_feature is not None:
             tokens = tokens + image_feature[:, None, :]
         positions = torch.arange(length, device=input_ids.device)
-        tokens = self.embed_dropout(self.embed_norm(tokens + self.position_embeddings(positions)))
-        hidden = self.encoder(tokens, src_key_padding_mask=input_ids == PAD_ID)
-        return self.mlm_transform(hidden) @ self.word_embeddings.weight.t() + self.mlm_bias
+        tokens = self.embed_dropout(
+            self.embed_norm(tokens + self.position_embeddings(positions))
+        )
+        return self.encoder(tokens, src_key_padding_mask=input_ids == PAD_ID)
+
+    def mlm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Vocabulary logits ``(..., vocab_size)``, decoder tied to the embeddings."""
+        return (
+            self.mlm_transform(hidden) @ self.word_embeddings.weight.t() + self.mlm_bias
+        )

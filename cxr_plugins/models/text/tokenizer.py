@@ -28,14 +28,16 @@ def build_untrained_tokenizer() -> Tokenizer:
     """WordPiece tokenizer with MRM's normaliser and BERT pre-tokenisation."""
     tokenizer = Tokenizer(WordPiece(unk_token='[UNK]'))
     tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.NFKD(), normalizers.Lowercase(), normalizers.StripAccents()])
+        [normalizers.NFKD(), normalizers.Lowercase(), normalizers.StripAccents()]
+    )
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.decoder = decoders.WordPiece()
     return tokenizer
 
 
-def train_report_tokenizer(texts: Iterable[str], vocab_size: int = 30000,
-                           min_frequency: int = 2) -> Tokenizer:
+def train_report_tokenizer(
+    texts: Iterable[str], vocab_size: int = 30000, min_frequency: int = 2
+) -> Tokenizer:
     """Train a WordPiece vocabulary on report texts.
 
     Args:
@@ -47,13 +49,18 @@ def train_report_tokenizer(texts: Iterable[str], vocab_size: int = 30000,
         The trained tokenizer, special tokens at ids 0-3.
     """
     tokenizer = build_untrained_tokenizer()
-    trainer = WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                               special_tokens=list(SPECIAL_TOKENS))
+    trainer = WordPieceTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=list(SPECIAL_TOKENS),
+    )
     tokenizer.train_from_iterator(texts, trainer=trainer)
     for token_id, token in enumerate(SPECIAL_TOKENS):
         if tokenizer.token_to_id(token) != token_id:
-            raise RuntimeError(f'special token {token} got id '
-                               f'{tokenizer.token_to_id(token)}, expected {token_id}')
+            raise RuntimeError(
+                f'special token {token} got id '
+                f'{tokenizer.token_to_id(token)}, expected {token_id}'
+            )
     return tokenizer
 
 
@@ -62,7 +69,8 @@ def load_report_tokenizer(path: str | Path) -> Tokenizer:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f'report tokenizer {path} not found; train one with tools/train_tokenizer.py')
+            f'report tokenizer {path} not found; train it with tools/train_tokenizer.py'
+        )
     tokenizer = Tokenizer.from_file(str(path))
     for token_id, token in enumerate(SPECIAL_TOKENS):
         if tokenizer.token_to_id(token) != token_id:
@@ -70,8 +78,9 @@ def load_report_tokenizer(path: str | Path) -> Tokenizer:
     return tokenizer
 
 
-def encode_report(tokenizer: Tokenizer, text: str,
-                  max_length: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_report(
+    tokenizer: Tokenizer, text: str, max_length: int = 100
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Tokenise one report: ``[CLS]`` + pieces, truncated and padded.
 
     Returns:
@@ -79,17 +88,21 @@ def encode_report(tokenizer: Tokenizer, text: str,
         ``word_ids`` is -1 at ``[CLS]`` and padding.
     """
     encoding = tokenizer.encode(text, add_special_tokens=False)
-    ids = [CLS_ID] + encoding.ids[:max_length - 1]
-    words = [-1] + [-1 if w is None else w for w in encoding.word_ids[:max_length - 1]]
+    ids = [CLS_ID] + encoding.ids[: max_length - 1]
+    words = [-1] + [-1 if w is None else w for w in encoding.word_ids[: max_length - 1]]
     pad = max_length - len(ids)
-    return (torch.tensor(ids + [PAD_ID] * pad, dtype=torch.long),
-            torch.tensor(words + [-1] * pad, dtype=torch.long))
+    return (
+        torch.tensor(ids + [PAD_ID] * pad, dtype=torch.long),
+        torch.tensor(words + [-1] * pad, dtype=torch.long),
+    )
 
 
-def whole_word_mask(input_ids: torch.Tensor, word_ids: torch.Tensor,
-                    mask_prob: float = 0.5,
-                    generator: torch.Generator | None = None,
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+def whole_word_mask(
+    input_ids: torch.Tensor,
+    word_ids: torch.Tensor,
+    mask_prob: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Replace whole words by ``[MASK]`` with probability ``mask_prob``.
 
     Args:

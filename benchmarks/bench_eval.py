@@ -1,0 +1,142 @@
+"""Evaluation: mAUC + 1,000-resample bootstrap CI, and ``tools/test.py`` images/s.
+
+- ``MultiLabelAUC(bootstrap=1000)`` (``cxr_plugins/evaluation/metrics``) over
+  25,596 x 14 predictions (the size of NIH ChestX-ray14's official test list),
+  labels drawn at NIH's per-class prevalence, beside the per-resample
+  ``sklearn.metrics.roc_auc_score`` loop (timed on a few resamples and scaled to
+  1,000). The point mAUC is checked against sklearn in the same run.
+- ``tools/test.py`` on the demo ViT config (``configs/demo/vit-demo-p8_mae-pre_
+  1xb64-30e_nih14-64px.py``, 200 test images at 64 px, bootstrap 1,000) with a
+  freshly initialised checkpoint: end-to-end wall time of the command, images/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS, MODELS
+from sklearn.metrics import roc_auc_score
+
+import cxr_plugins  # noqa: F401  (registers MultiLabelAUC, CXRViT, datasets)
+from benchmarks.common import REPO_ROOT, SHARED_DATA, machine_line, median, print_table
+from cxr_plugins.evaluation.metrics import MultiLabelAUC
+
+NIH_TEST_SIZE = 25_596
+NIH_CLASSES = ('Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass',
+               'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema',
+               'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia')
+DEMO_CONFIG = (REPO_ROOT / 'configs' / 'demo'
+               / 'vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py')
+
+
+def nih_prevalence() -> np.ndarray:
+    """Per-class positive rate in NIH's Data_Entry_2017_v2020.csv.gz."""
+    findings = pd.read_csv(SHARED_DATA / 'labels' / 'nih_cxr14'
+                           / 'Data_Entry_2017_v2020.csv.gz',
+                           usecols=['Finding Labels'])['Finding Labels']
+    return np.array([findings.str.contains(name, regex=False).mean()
+                     for name in NIH_CLASSES])
+
+
+def synthetic_predictions(prevalence: np.ndarray, seed: int = 0
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 targets at ``prevalence`` and scores with AUC around 0.8."""
+    rng = np.random.default_rng(seed)
+    targets = rng.random((NIH_TEST_SIZE, len(prevalence))) < prevalence
+    targets = targets.astype(np.float64)
+    logits = rng.normal(size=targets.shape) + 1.2 * targets
+    return 1 / (1 + np.exp(-logits)), targets
+
+
+def metric_seconds(scores: np.ndarray, targets: np.ndarray) -> tuple[float, dict]:
+    """``process`` + ``compute_metrics`` of MultiLabelAUC(bootstrap=1000)."""
+    metric = MultiLabelAUC(bootstrap=1000)
+    metric.dataset_meta = dict(classes=NIH_CLASSES)
+    start = time.perf_counter()
+    for begin in range(0, len(scores), 256):
+        metric.process(None, [
+            dict(pred_score=torch.from_numpy(s), gt_score=torch.from_numpy(t))
+            for s, t in zip(scores[begin:begin + 256], targets[begin:begin + 256])])
+    metrics = metric.compute_metrics(metric.results)
+    return time.perf_counter() - start, metrics
+
+
+def sklearn_bootstrap_seconds(scores: np.ndarray, targets: np.ndarray,
+                              resamples: int) -> float:
+    """Seconds of the plain loop, scaled to 1,000 resamples."""
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(resamples):
+        index = rng.integers(0, len(scores), len(scores))
+        for column in range(scores.shape[1]):
+            roc_auc_score(targets[index, column], scores[index, column])
+    return (time.perf_counter() - start) * 1000 / resamples
+
+
+def test_script_rate(work_dir: Path) -> tuple[float, int]:
+    """Wall seconds of ``tools/test.py`` on the demo config, and its image count."""
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    cfg.model.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+        dataset_cfg = cfg.test_dataloader.dataset
+        dataset_cfg.pipeline = []
+        num_images = len(DATASETS.build(dataset_cfg))
+    checkpoint = work_dir / 'demo_vit.pth'
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    command = [sys.executable, str(REPO_ROOT / 'tools' / 'test.py'), str(DEMO_CONFIG),
+               str(checkpoint), '--work-dir', str(work_dir / 'test'),
+               '--cfg-options', 'model.backbone.init_cfg=None']
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f'tools/test.py failed:\n{result.stderr[-3000:]}')
+    return seconds, num_images
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--quick', action='store_true', help='fewer repeats')
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+    print(f'Evaluation benchmark | {machine_line()}')
+    scores, targets = synthetic_predictions(nih_prevalence())
+    runs = [metric_seconds(scores, targets) for _ in range(repeats)]
+    ours = median([seconds for seconds, _ in runs])
+    metrics = runs[0][1]
+    sklearn_mauc = 100 * np.mean([roc_auc_score(targets[:, c], scores[:, c])
+                                  for c in range(scores.shape[1])])
+    loop = sklearn_bootstrap_seconds(scores, targets, 5 if args.quick else 10)
+    print_table(f'mAUC + 1,000-resample bootstrap CI, {NIH_TEST_SIZE:,} x 14, '
+                f'median of {repeats}',
+                ['implementation', 'seconds', 'x sklearn loop'],
+                [('sklearn roc_auc_score loop (scaled from a few resamples)',
+                  loop, 1.0),
+                 ('MultiLabelAUC (process + compute_metrics)', ours, loop / ours)])
+    if abs(metrics['mAUC'] - sklearn_mauc) > 1e-6:
+        raise AssertionError(f"MultiLabelAUC mAUC {metrics['mAUC']} differs from "
+                             f'sklearn {sklearn_mauc}')
+    print(f"mAUC {metrics['mAUC']:.4f} (sklearn {sklearn_mauc:.4f}), 95% CI "
+          f"[{metrics['mAUC_ci_low']:.2f}, {metrics['mAUC_ci_high']:.2f}]")
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds, num_images = test_script_rate(Path(tmp))
+    print_table('tools/test.py, demo ViT config, end to end (imports included)',
+                ['images', 'seconds', 'images/s'],
+                [(num_images, seconds, num_images / seconds)])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,141 @@
+"""ROC overviews from ``predictions.csv`` and training curves from mmengine logs.
+
+``predictions.csv`` is what ``MultiLabelAUC(out_dir=...)`` writes
+(``img_path, prob_<class>..., gt_<class>...``); per-class ROC PNGs are already
+written by :func:`cxr_plugins.evaluation.metrics.plots.save_roc_curves`, so here
+is the one-figure overview. Training curves read mmengine's
+``vis_data/scalars.json`` (one JSON object per logging step). matplotlib's
+object API is used so no global backend is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_auc_score, roc_curve
+
+
+def read_predictions_csv(path: str | os.PathLike
+                         ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Class names, ``(N, C)`` probabilities and ``(N, C)`` targets (-1 = ignore).
+
+    Raises:
+        KeyError: A ``prob_<class>`` column has no ``gt_<class>`` partner or
+            there are no ``prob_`` columns.
+    """
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    names = [column[len('prob_'):] for column in frame.columns
+             if column.startswith('prob_')]
+    if not names:
+        raise KeyError(f'{path}: no prob_<class> columns in {list(frame.columns)}')
+    missing = [f'gt_{name}' for name in names if f'gt_{name}' not in frame.columns]
+    if missing:
+        raise KeyError(f'{path}: missing column(s) {missing}')
+    scores = frame[[f'prob_{name}' for name in names]].to_numpy(dtype=float)
+    targets = frame[[f'gt_{name}' for name in names]].to_numpy(dtype=float)
+    return names, scores, targets
+
+
+def roc_overview(scores: np.ndarray, targets: np.ndarray, names: list[str]
+                 ) -> tuple[Figure, dict[str, float]]:
+    """All per-class ROC curves in one figure, AUC in the legend.
+
+    Classes with a single label value (AUC undefined) are left out of the
+    figure and of the returned AUCs.
+
+    Returns:
+        The figure and ``{class: AUC}``.
+    """
+    figure = Figure(figsize=(6.5, 6.0))
+    axis = figure.subplots()
+    aucs = {}
+    for column, name in enumerate(names):
+        valid = targets[:, column] != -1
+        labels = targets[valid, column]
+        if np.unique(labels).size < 2:
+            continue
+        fpr, tpr, _ = roc_curve(labels, scores[valid, column])
+        aucs[name] = float(roc_auc_score(labels, scores[valid, column]))
+        axis.plot(fpr, tpr, linewidth=1.2, label=f'{name} ({aucs[name]:.3f})')
+    axis.plot([0, 1], [0, 1], linestyle='--', color='grey', linewidth=0.8)
+    mean_auc = float(np.mean(list(aucs.values()))) if aucs else float('nan')
+    axis.set(xlabel='false positive rate', ylabel='true positive rate',
+             title=f'ROC per class (mean AUC {mean_auc:.3f})', xlim=(0, 1),
+             ylim=(0, 1))
+    axis.legend(fontsize=7, loc='lower right')
+    figure.tight_layout()
+    return figure, aucs
+
+
+def read_scalars(path: str | os.PathLike
+                 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Split ``scalars.json`` into training and validation series.
+
+    Training records carry ``loss`` (logged per iteration at ``step`` = iter);
+    the rest are validation records (``step`` = epoch or iteration of the
+    validation run).
+
+    Returns:
+        ``{'train': {name: (steps, values)}, 'val': {name: (steps, values)}}``.
+
+    Raises:
+        ValueError: A line is not JSON or has no ``step`` (names the line).
+    """
+    series: dict[str, dict[str, list]] = {'train': defaultdict(list),
+                                          'val': defaultdict(list)}
+    with open(path) as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f'{path}, line {number}: not JSON ({error})') from error
+            if 'step' not in record:
+                raise ValueError(f'{path}, line {number}: no "step" field')
+            phase = 'train' if 'loss' in record else 'val'
+            for name, value in record.items():
+                if name in ('step', 'epoch', 'iter') or not isinstance(
+                        value, (int, float)):
+                    continue
+                series[phase][name].append((record['step'], value))
+    return {phase: {name: tuple(np.array(column) for column in zip(*points))
+                    for name, points in named.items()}
+            for phase, named in series.items()}
+
+
+def training_curves(scalars: dict, names: list[str] | None = None) -> Figure:
+    """One panel per series: ``loss*`` and ``lr`` vs iteration, validation metrics.
+
+    Args:
+        scalars: Output of :func:`read_scalars`.
+        names: Series to draw (``train/<name>`` or ``val/<name>``); default the
+            losses, ``lr`` and every validation metric.
+    """
+    if names is None:
+        names = [f'train/{name}' for name in scalars['train']
+                 if name.startswith('loss') or name == 'lr']
+        names += [f'val/{name}' for name in scalars['val']]
+    if not names:
+        raise ValueError('no series to plot')
+    figure = Figure(figsize=(4.0 * len(names), 3.2))
+    axes = figure.subplots(1, len(names), squeeze=False)[0]
+    for axis, full_name in zip(axes, names):
+        phase, name = full_name.split('/', 1)
+        if name not in scalars[phase]:
+            raise KeyError(f'{full_name}: not logged; found '
+                           f'{sorted(scalars[phase])}')
+        steps, values = scalars[phase][name]
+        axis.plot(steps, values, marker='o' if phase == 'val' else None,
+                  markersize=3, linewidth=1.2)
+        axis.set(title=full_name, xlabel='iteration' if phase == 'train' else 'step')
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

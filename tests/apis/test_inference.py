@@ -1,0 +1,159 @@
+"""Inference API and CLI on real radiographs (demo PNG, SIIM JPEG, written DICOMs)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cxr_plugins.apis import (
+    find_images,
+    init_classifier,
+    predict_batch,
+    predict_image,
+    prepare_batch,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py'
+NIH_CLASSES = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass',
+               'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema',
+               'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia']
+
+
+def _load_tool(relative: str):
+    spec = importlib.util.spec_from_file_location(Path(relative).stem,
+                                                  REPO / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory) -> Path:
+    """A classifier checkpoint as tools/train.py writes it (random weights)."""
+    torch.manual_seed(0)
+    model = init_classifier(CONFIG)
+    with torch.no_grad():  # make the head's logits spread out
+        model.head.fc.weight.normal_(0, 0.5)
+    path = tmp_path_factory.mktemp('ckpt') / 'cls.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': {'classes': NIH_CLASSES}}}, path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def model(checkpoint):
+    return init_classifier(CONFIG, checkpoint)
+
+
+def demo_pngs(demo_dir: Path, count: int) -> list[Path]:
+    return sorted((demo_dir / 'nih14_64px/images').glob('*.png'))[:count]
+
+
+def write_dicom(path: Path, grey: np.ndarray, photometric: str) -> None:
+    """A 12-bit CR DICOM; MONOCHROME1 stores inverted values (bone dark)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    stored = grey.astype(np.uint16) * 16
+    if photometric == 'MONOCHROME1':
+        stored = 4095 - stored
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1'  # CR image storage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset = Dataset()
+    dataset.file_meta = meta
+    dataset.SOPClassUID = meta.MediaStorageSOPClassUID
+    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset.Modality = 'CR'
+    dataset.Rows, dataset.Columns = stored.shape
+    dataset.SamplesPerPixel = 1
+    dataset.PhotometricInterpretation = photometric
+    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 12, 11
+    dataset.PixelRepresentation = 0
+    dataset.PixelData = stored.tobytes()
+    dataset.save_as(path, enforce_file_format=True)
+
+
+def test_predict_image_matches_a_manual_forward(model, demo_dir):
+    path = demo_pngs(demo_dir, 1)[0]
+    probs = predict_image(model, path)
+    assert list(probs) == NIH_CLASSES
+    grey = np.asarray(Image.open(path).convert('L'), dtype=np.float32)
+    image = torch.from_numpy(np.repeat(grey[None], 3, axis=0))[None]
+    preprocessor = model.data_preprocessor
+    with torch.no_grad():
+        inputs = (image - preprocessor.mean) / preprocessor.std
+        expected = torch.sigmoid(model(inputs, mode='tensor'))[0]
+    np.testing.assert_allclose(list(probs.values()), expected.numpy(), atol=1e-5)
+    assert np.ptp(list(probs.values())) > 0.05  # the classes really differ
+
+
+def test_large_jpeg_is_resized_to_the_backbone_input(model, shared_data):
+    jpeg = sorted((shared_data / 'siim_acr_sample/images').glob('*.jpg'))[0]
+    assert Image.open(jpeg).size == (1024, 1024)
+    batch = prepare_batch(model, [jpeg])
+    assert tuple(batch['inputs'][0].shape) == (3, 64, 64)
+    probs = predict_image(model, jpeg)
+    assert all(0.0 < value < 1.0 for value in probs.values())
+
+
+def test_monochrome1_dicom_reads_like_its_monochrome2_twin(model, demo_dir, tmp_path):
+    png = demo_pngs(demo_dir, 1)[0]
+    grey = np.asarray(Image.open(png).convert('L'))
+    write_dicom(tmp_path / 'm2.dcm', grey, 'MONOCHROME2')
+    write_dicom(tmp_path / 'm1.dcm', grey, 'MONOCHROME1')
+    m1, m2 = predict_batch(model, [tmp_path / 'm1.dcm', tmp_path / 'm2.dcm'])
+    np.testing.assert_allclose(list(m1.values()), list(m2.values()), atol=2e-3)
+    # Without the MONOCHROME1 inversion the image would be a negative.
+    negative = tmp_path / 'negative.png'
+    Image.fromarray(255 - grey).save(negative)
+    flipped = predict_image(model, negative)
+    assert np.abs(np.subtract(list(flipped.values()), list(m1.values()))).max() > 1e-2
+
+
+def test_infer_cli_writes_probabilities_and_cams(checkpoint, model, demo_dir,
+                                                 shared_data, tmp_path):
+    images = tmp_path / 'inputs'
+    images.mkdir()
+    for png in demo_pngs(demo_dir, 3):
+        (images / png.name).write_bytes(png.read_bytes())
+    grey = np.asarray(Image.open(demo_pngs(demo_dir, 1)[0]).convert('L'))
+    write_dicom(images / 'scan_m1.dcm', grey, 'MONOCHROME1')
+    jpeg = sorted((shared_data / 'covid_cxr/images').glob('*.jpg'))[0]
+    listing = tmp_path / 'list.txt'
+    listing.write_text(f'{jpeg}\n')
+    out = tmp_path / 'probs.csv'
+    cam_dir = tmp_path / 'cams'
+    infer = _load_tool('tools/infer.py')
+    assert infer.main([str(CONFIG), str(checkpoint), str(images), str(listing),
+                       '--out', str(out), '--batch-size', '2', '--cam-dir',
+                       str(cam_dir), '--cam-top-k', '2']) == 0
+    with open(out) as file:
+        rows = list(csv.DictReader(file))
+    paths = find_images([images, listing])
+    assert [row['path'] for row in rows] == [str(path) for path in paths]
+    assert len(rows) == 5 and list(rows[0])[1:] == NIH_CLASSES
+    expected = predict_batch(model, paths)
+    for row, probs in zip(rows, expected):
+        np.testing.assert_allclose([float(row[name]) for name in NIH_CLASSES],
+                                   list(probs.values()), atol=1e-5)
+    overlays = sorted(cam_dir.glob('*.png'))
+    assert len(overlays) == 2 * 5
+    top = max(expected[0], key=expected[0].get)
+    overlay = Image.open(cam_dir / f'{paths[0].stem}_{top}.png')
+    assert overlay.size == (64, 64) and overlay.mode == 'RGB'
+
+
+def test_find_images_rejects_missing_inputs(tmp_path):
+    with pytest.raises(FileNotFoundError, match='no such file'):
+        find_images([tmp_path / 'nope.png'])
+    with pytest.raises(FileNotFoundError, match='files inside'):
+        find_images([tmp_path])
