@@ -18,7 +18,10 @@ A step is ``model.train_step`` (data preprocessor, forward, backward, AdamW
 update), as the mmengine Runner calls it. FLOPs per step are counted by
 ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions and
 attention; element-wise work is not counted, so the FLOP/s are those of the
-useful GEMM work). Variants run round-robin; tables give medians.
+useful GEMM work). Variants run round-robin; tables give medians. Because the
+machine may be shared, efficiency is also given per process-CPU-second: step
+FLOPs / CPU seconds of the step against a GEMM's FLOPs / CPU seconds timed
+just before it, which does not depend on the share of the cores we got.
 """
 
 from __future__ import annotations
@@ -46,19 +49,21 @@ STOCK_MAE_CONFIG = (Path(mmpretrain.__file__).parent / '.mim' / 'configs' / 'mae
 OUR_MAE_CONFIG = (REPO_ROOT / 'configs' / 'pretrain' / 'mae'
                   / 'mae_vit-base-p16_dec512d8b_8xb256-800e_nih-chexpert-mimic.py')
 NUM_CLASSES = 14
+REFERENCE_GEMM = 1024  # side of the GEMM timed beside every step
 
 
-def gemm_rate(dtype: torch.dtype, size: int, repeats: int) -> float:
-    """Best-of-``repeats`` FLOP/s of one ``size`` square matmul."""
+def gemm_seconds(dtype: torch.dtype, size: int, repeats: int) -> tuple[float, float]:
+    """Best-of-``repeats`` (wall, process CPU) seconds of one square matmul."""
     a = torch.randn(size, size).to(dtype)
     b = torch.randn(size, size).to(dtype)
     torch.mm(a, b)
-    best = float('inf')
+    best_wall = best_cpu = float('inf')
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best_wall, best_cpu
 
 
 def mae_model(config: Path) -> torch.nn.Module:
@@ -111,24 +116,32 @@ def step_fn(model: torch.nn.Module, wrapper: OptimWrapper, data: dict
 
 
 def count_flops(run: Callable[[], None]) -> int:
+    """FLOPs of one step (also serves as that variant's warm-up)."""
     counter = FlopCounterMode(display=False)
     with counter:
         run()
     return counter.get_total_flops()
 
 
-def measure(variants: dict[str, Callable[[], None]], repeats: int
-            ) -> dict[str, float]:
-    """Median seconds per step of each variant, run round-robin after a warm-up."""
-    for run in variants.values():
-        run()
-    times = {name: [] for name in variants}
+def measure(variants: dict[str, Callable[[], None]], repeats: int,
+            gemm_flops: float) -> dict[str, tuple[float, float, float]]:
+    """Per variant, medians over round-robin repeats of: wall seconds per step,
+    process-CPU seconds per step, and the FLOP per CPU-second of a
+    ``REFERENCE_GEMM`` fp32 GEMM timed just before it (so that load changes
+    on a shared machine cancel out).
+
+    Variants must be warmed up already.
+    """
+    samples = {name: [] for name in variants}
     for _ in range(repeats):
         for name, run in variants.items():
-            start = time.perf_counter()
+            _, gemm_cpu = gemm_seconds(torch.float32, REFERENCE_GEMM, 2)
+            wall, cpu = time.perf_counter(), time.process_time()
             run()
-            times[name].append(time.perf_counter() - start)
-    return {name: median(values) for name, values in times.items()}
+            samples[name].append((time.perf_counter() - wall,
+                                  time.process_time() - cpu, gemm_flops / gemm_cpu))
+    return {name: tuple(median(column) for column in zip(*values))
+            for name, values in samples.items()}
 
 
 def profile_table(run: Callable[[], None], top: int = 8) -> list[tuple]:
@@ -170,11 +183,16 @@ def main() -> None:
     repeats = 2 if args.quick else 3
     print(f'Training step benchmark, 2 threads, batch {batch_size} | {machine_line()}')
 
-    gemm = {'fp32': gemm_rate(torch.float32, 2048, 3 if args.quick else 5),
-            'bf16': gemm_rate(torch.bfloat16, 512, 2)}
-    print_table('GEMM rate, torch.mm best of N (fp32 2048, bf16 512)',
-                ['dtype', 'GFLOP/s', 'x fp32'],
-                [(k, v / 1e9, v / gemm['fp32']) for k, v in gemm.items()])
+    gemm_rows = []
+    for dtype, size in ((torch.float32, 2048), (torch.float32, REFERENCE_GEMM),
+                        (torch.bfloat16, 512)):
+        wall, cpu = gemm_seconds(dtype, size, 3 if dtype == torch.float32 else 2)
+        gemm_rows.append((str(dtype), size, 2 * size**3 / wall / 1e9,
+                          2 * size**3 / cpu / 1e9))
+    print_table('GEMM rate, torch.mm, best of N',
+                ['dtype', 'side', 'GFLOP/s (wall)', 'GFLOP/s per CPU-second'],
+                gemm_rows)
+    gemm_flops = 2 * REFERENCE_GEMM**3
 
     mae_data = batch(batch_size, multilabel=False)
     cls_data = batch(batch_size, multilabel=True)
@@ -199,23 +217,29 @@ def main() -> None:
               f'{time.perf_counter() - start:.0f} s')
         cls_variants['fp32, AdamW fused, torch.compile'] = compiled
 
-    rows = []
+    rows, profile = [], None
     for task, variants in (('MAE ViT-B/16 pretraining', mae_variants),
                            ('ViT-B/16 fine-tuning', cls_variants)):
-        flops = count_flops(next(iter(variants.values())))
-        seconds = measure(variants, repeats)
-        baseline = next(iter(seconds.values()))
-        for name, value in seconds.items():
-            rate = flops / value
-            rows.append((task, name, batch_size / value, rate / 1e9,
-                         100 * rate / gemm['fp32'], baseline / value))
-    print_table(f'train_step, median of {repeats} steps (FLOPs counted once per '
-                'model, GEMM-type ops only)',
-                ['model', 'variant', 'images/s', 'GFLOP/s', '% of fp32 GEMM',
-                 'x first row'], rows)
+        names = list(variants)
+        flops = count_flops(variants[names[0]])
+        for name in names[1:]:
+            if task.startswith('ViT') and name == 'fp32, AdamW fused':
+                profile = profile_table(variants[name])
+            else:
+                variants[name]()
+        figures = measure(variants, repeats, gemm_flops)
+        baseline_wall = figures[names[0]][0]
+        for name, (wall, cpu, gemm_rate_cpu) in figures.items():
+            rows.append((task, name, batch_size / wall, flops / wall / 1e9,
+                         flops / cpu / 1e9, 100 * flops / cpu / gemm_rate_cpu,
+                         baseline_wall / wall))
+    print_table(f'train_step, median of {repeats} round-robin steps (FLOPs: '
+                'FlopCounterMode, GEMM-type ops)',
+                ['model', 'variant', 'images/s', 'GFLOP/s (wall)',
+                 'GFLOP/s per CPU-s', '% of fp32 GEMM (per CPU-s)',
+                 'x first row (wall)'], rows)
     print_table('where a ViT-B fine-tuning step spends its time (fp32, fused AdamW)',
-                ['operator', 'calls', '% self CPU'],
-                profile_table(cls_variants['fp32, AdamW fused']))
+                ['operator', 'calls', '% self CPU'], profile)
 
 
 if __name__ == '__main__':

@@ -14,12 +14,12 @@ cd "$REPO"
 PY="$VENV/bin/python"
 start=$(date +%s)
 
-PRE_CFG=configs/demo/mae_vit-demo-p8_1xb64-40e_nih14-64px.py
-CLS_CFG=configs/demo/vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py
-SEG_CFG=configs/demo/upernet_vit-demo-p8_mae-pre_1xb8-1200it_lungs-128px.py
+PRE_CFG=configs/demo/mae_vit-demo-p8_1xb64-20e_nih14-64px.py
+CLS_CFG=configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py
+SEG_CFG=configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-128px.py
 # epochs / iterations and warm-up length of each step
-PRE_EPOCHS=40; PRE_WARMUP=4; CLS_EPOCHS=30; CLS_WARMUP=3; CLS_VAL=3
-SEG_ITERS=1200; SEG_WARMUP=50; SEG_VAL=200
+PRE_EPOCHS=20; PRE_WARMUP=2; CLS_EPOCHS=15; CLS_WARMUP=2; CLS_VAL=3
+SEG_ITERS=400; SEG_WARMUP=40; SEG_VAL=100
 if [ "${DEMO_SCALE:-full}" = quick ]; then
     PRE_EPOCHS=2; PRE_WARMUP=1; CLS_EPOCHS=2; CLS_WARMUP=1; CLS_VAL=1
     SEG_ITERS=20; SEG_WARMUP=5; SEG_VAL=20

@@ -90,15 +90,22 @@ def init_classifier(
     return model
 
 
-def build_test_pipeline(cfg: Config, img_size: int | None = None) -> Compose:
+def build_test_pipeline(cfg: Config, img_size: int | None = None,
+                        whole_image: bool = False) -> Compose:
     """The config's test pipeline, with a resize inserted when it has none.
 
     Args:
         cfg: Model config.
         img_size: Square input size for the inserted ``Resize``; defaults to
             ``model.backbone.img_size``. Not used when the pipeline resizes.
+        whole_image: Replace the pipeline's resize / crop steps by one plain
+            ``Resize`` to ``img_size``, so that the input shows the whole image
+            and image coordinates map linearly (CAM-vs-box evaluation).
     """
     pipeline = copy.deepcopy(list(cfg.test_dataloader.dataset.pipeline))
+    if whole_image:
+        pipeline = [step for step in pipeline
+                    if step['type'] not in RESIZING_TRANSFORMS]
     if not any(step['type'] in RESIZING_TRANSFORMS for step in pipeline):
         size = img_size or cfg.model.backbone.get('img_size')
         if size is None:
@@ -115,20 +122,21 @@ def build_test_pipeline(cfg: Config, img_size: int | None = None) -> Compose:
     return Compose([TRANSFORMS.build(step) for step in pipeline])
 
 
-def model_pipeline(model: nn.Module, img_size: int | None = None) -> Compose:
+def model_pipeline(model: nn.Module, img_size: int | None = None,
+                   whole_image: bool = False) -> Compose:
     """Cached :func:`build_test_pipeline` for a model from :func:`init_classifier`."""
-    key = ('_cxr_pipeline', img_size)
+    key = (img_size, whole_image)
     cached = getattr(model, '_cxr_pipeline_cache', None)
     if cached is None or cached[0] != key:
-        cached = (key, build_test_pipeline(model.cfg, img_size))
+        cached = (key, build_test_pipeline(model.cfg, img_size, whole_image))
         model._cxr_pipeline_cache = cached
     return cached[1]
 
 
 def prepare_batch(model: nn.Module, paths: Sequence[str | os.PathLike],
-                  img_size: int | None = None) -> dict:
+                  img_size: int | None = None, whole_image: bool = False) -> dict:
     """Run the test pipeline on ``paths`` and collate (not yet normalised)."""
-    pipeline = model_pipeline(model, img_size)
+    pipeline = model_pipeline(model, img_size, whole_image)
     return pseudo_collate([pipeline(dict(img_path=str(path))) for path in paths])
 
 

@@ -1,4 +1,4 @@
-"""Map CNN checkpoints to torchvision DenseNet-121 / mmpretrain ResNet keys.
+"""Map CNN checkpoints to torchvision DenseNet (CXRDenseNet) / mmpretrain ResNet keys.
 
 - DenseNet-121 (Huang et al., https://arxiv.org/abs/1608.06993): Medical MAE's
   CNN-MAE (an smp ``Unet`` whose encoder is torchvision's DenseNet; keys

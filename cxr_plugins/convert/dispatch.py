@@ -128,11 +128,8 @@ def build_target(
                        img_size=size, patch_size=patch)
         return ConversionTarget(MODELS.build(cfg), cfg, 'pos_embed', proj_key)
     if fmt == 'densenet':
-        from torchvision.models import densenet121
-
-        model = densenet121(weights=None)
-        del model.classifier
-        return ConversionTarget(model, dict(type='torchvision.densenet121'))
+        cfg = dict(type='CXRDenseNet', arch=arch or '121')
+        return ConversionTarget(MODELS.build(cfg), cfg)
     cfg = dict(type='ResNet', depth=int(arch or 50))
     return ConversionTarget(MODELS.build(cfg), cfg)
 

@@ -29,6 +29,20 @@ from .splits import patient_fraction_mask, patient_split_mask
 from .transforms.loading import BadXRayImageError
 
 
+def _compact_strings(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    if values.dtype.kind == 'S':
+        return values
+    try:
+        return values.astype(str).astype(np.bytes_)
+    except UnicodeEncodeError:
+        return values.astype(str)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 @dataclass
 class LabelTable:
     """Columnar index of a dataset: one entry per image.
@@ -43,6 +57,11 @@ class LabelTable:
     img_path: np.ndarray
     patient_id: np.ndarray
     labels: np.ndarray
+
+    def __post_init__(self):
+        # ASCII strings as 1-byte 'S' arrays: a quarter of numpy's 'U' size.
+        self.img_path = _compact_strings(self.img_path)
+        self.patient_id = _compact_strings(self.patient_id)
 
     @property
     def multi_label(self) -> bool:
@@ -62,8 +81,8 @@ class LabelTable:
         and ``gt_score`` (float32 multi-hot, -1 = ignored); single-label ones get
         ``gt_label`` (int). ``PackInputs`` puts both into the ``DataSample``.
         """
-        info = dict(img_path=str(self.img_path[idx]),
-                    patient_id=str(self.patient_id[idx]))
+        info = dict(img_path=_text(self.img_path[idx]),
+                    patient_id=_text(self.patient_id[idx]))
         if self.multi_label:
             score = self.labels[idx].astype(np.float32)
             info['gt_score'] = score

@@ -13,7 +13,6 @@ from .tables import (
     LabelTableError,
     check_unique,
     check_values,
-    extract_ids,
     read_csv_table,
     read_split_file,
 )
@@ -80,9 +79,19 @@ def apply_uncertain_policy(path: str, frame: pd.DataFrame, classes: Sequence[str
 
 def patient_from_chexpert_path(path: str, image_paths: np.ndarray,
                                first_line: int) -> np.ndarray:
-    """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``."""
-    return extract_ids(path, image_paths, r'(patient\d+)/',
-                       'patientNNNNN folder', first_line, column='Path')
+    """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``.
+
+    Plain ``str.find`` (a regex search is several times slower on 200k paths).
+    """
+    patients = []
+    for row, image in enumerate(image_paths.tolist()):
+        start = image.find('/patient') + 1
+        end = image.find('/', start)
+        if start == 0 or end < 0 or not image[start + 7:end].isdigit():
+            raise LabelTableError(path, f'no patientNNNNN folder in {image!r}',
+                                  line=row + first_line, column='Path')
+        patients.append(image[start:end])
+    return np.array(patients)
 
 
 @DATASETS.register_module()

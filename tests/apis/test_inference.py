@@ -20,7 +20,7 @@ from cxr_plugins.apis import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py'
+CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
 NIH_CLASSES = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass',
                'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema',
                'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia']
@@ -157,3 +157,14 @@ def test_find_images_rejects_missing_inputs(tmp_path):
         find_images([tmp_path / 'nope.png'])
     with pytest.raises(FileNotFoundError, match='files inside'):
         find_images([tmp_path])
+
+
+def test_whole_image_pipeline_replaces_resize_and_crop(model):
+    from cxr_plugins.apis import build_test_pipeline
+
+    steps = [type(step).__name__ for step in
+             build_test_pipeline(model.cfg, img_size=48, whole_image=True).transforms]
+    assert steps == ['LoadXRayImage', 'Resize', 'PackInputs']
+    normal = [type(step).__name__ for step in build_test_pipeline(model.cfg).transforms]
+    configured = model.cfg.test_dataloader.dataset.pipeline
+    assert normal == [step['type'] for step in configured]

@@ -4,11 +4,11 @@ import pytest
 import torch
 import torchvision
 from mmpretrain.registry import MODELS
+from timm.layers import GluMlp, SwiGLU
+from timm.layers.pos_embed_sincos import RotaryEmbeddingCat
 
 import cxr_plugins  # noqa: F401  (registration)
 from cxr_plugins.models.backbones import EVAX, CXRDenseNet
-from timm.layers import SwiGLU, GluMlp
-from timm.layers.pos_embed_sincos import RotaryEmbeddingCat
 
 BASE_LIKE = dict(embed_dim=64, depth=2, num_heads=2, qkv_fused=False, scale_mlp=True)
 
@@ -86,8 +86,9 @@ def test_evax_resizes_pos_embed_on_load_and_runs_other_sizes():
 def test_evax_layer_depth_rule():
     model = EVAX(arch='demo', img_size=32, patch_size=8)
     assert model.get_layer_depth('backbone.cls_token', 'backbone.') == (0, 4)
-    assert model.get_layer_depth('backbone.patch_embed.proj.weight', 'backbone.') == (0, 4)
-    assert model.get_layer_depth('backbone.blocks.1.attn.qkv.weight', 'backbone.') == (2, 4)
+    depth = model.get_layer_depth
+    assert depth('backbone.patch_embed.proj.weight', 'backbone.') == (0, 4)
+    assert depth('backbone.blocks.1.attn.qkv.weight', 'backbone.') == (2, 4)
     assert model.get_layer_depth('backbone.fc_norm.weight', 'backbone.') == (3, 4)
     assert model.get_layer_depth('head.fc.weight', 'backbone.') == (3, 4)
 
@@ -129,3 +130,18 @@ def test_timm_backbone_by_name():
                               pretrained=False))
     out = model(torch.rand(1, 3, 32, 32))
     assert out[-1].shape[:2] == (1, 512)
+
+
+def test_evax_init_cfg_pretrained_loads_with_prefix_and_resize(tmp_path):
+    source = EVAX(arch='demo', img_size=32, patch_size=8)
+    checkpoint = tmp_path / 'evax.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v
+                               for k, v in source.state_dict().items()}}, checkpoint)
+    target = MODELS.build(dict(
+        type='EVAX', arch='demo', img_size=48, patch_size=8,
+        init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint),
+                      prefix='backbone.')))
+    target.init_weights()
+    torch.testing.assert_close(target.blocks[1].mlp.fc2.weight,
+                               source.blocks[1].mlp.fc2.weight)
+    assert target.pos_embed.shape == (1, 1 + 36, 64)

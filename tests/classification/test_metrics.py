@@ -8,8 +8,12 @@ import torch
 from sklearn.metrics import f1_score, roc_auc_score
 
 import cxr_plugins  # noqa: F401  (registration)
-from cxr_plugins.evaluation.metrics import (CXRClsMetrics, MultiLabelAUC,
-                                            bootstrap_auc, weighted_auc)
+from cxr_plugins.evaluation.metrics import (
+    CXRClsMetrics,
+    MultiLabelAUC,
+    bootstrap_auc,
+    weighted_auc,
+)
 
 
 def _multilabel_samples(rng, num=120, classes=4):

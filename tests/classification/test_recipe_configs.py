@@ -87,7 +87,8 @@ def test_recipe_trains_two_iterations(config, tmp_path, demo_dir):
                               ('val_dataloader', 'val', 40),
                               ('test_dataloader', 'test', 40)):
         loader = cfg[name]
-        loader.dataset = _tiny_dataset(loader, split, multi_label, demo_dir, folder, size)
+        loader.dataset = _tiny_dataset(loader, split, multi_label, demo_dir, folder,
+                                       size)
         loader.update(batch_size=2 if split == 'train' else 20, num_workers=0,
                       persistent_workers=False)
     if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':

@@ -305,7 +305,8 @@ def test_cnn_mae_smp_unet_encoder_to_torchvision_densenet(densenet_state):
              if not key.startswith('classifier')}
     state['model.decoder.blocks.0.conv1.0.weight'] = torch.randn(4, 4, 3, 3)
     state['model.segmentation_head.0.weight'] = torch.randn(3, 16, 3, 3)
-    converted, report, _ = convert_checkpoint({'model': state}, fmt='densenet')
+    converted, report, target = convert_checkpoint({'model': state}, fmt='densenet')
+    assert target.backbone_cfg == dict(type='CXRDenseNet', arch='121')
     assert report.filled_fraction == 1.0
     for key, value in densenet_state.items():
         if key.startswith('features.'):
@@ -428,7 +429,7 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     converted = compat.load_checkpoint_file(converted_path)['state_dict']
 
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py')
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py')
     cfg.model.backbone.init_cfg.checkpoint = str(converted_path)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.data_root = str(REPO / 'data/demo/nih14_64px')
@@ -445,10 +446,35 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     runner.train()
     assert runner.iter == 2
     backbone = runner.model.backbone.state_dict()
-    for key in ('cls_token', 'pos_embed', 'layers.3.attn.qkv.weight'):
+    # pos_embed and the FFN weights are re-initialised after loading: see
+    # test_cxr_pretrained_keeps_every_converted_tensor below.
+    for key in ('cls_token', 'patch_embed.projection.weight',
+                'layers.3.attn.qkv.weight'):
         start = converted['backbone.' + key]
         moved = (backbone[key] - start).abs().max().item()
         # Loaded (the converted values are N(0, 0.25), far from any fresh init)
         # and trained (AdamW moved them by about lr per step).
         assert 0 < moved < 1e-2, (key, moved)
     assert runner.message_hub.get_scalar('train/loss').current() > 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'mmengine BaseModule.init_weights defers only type="Pretrained" until after '
+    'the children init; with CXRPretrained, mmpretrain ViT re-initialises '
+    'pos_embed and every FFN Linear after loading (reported to the lead)'))
+def test_cxr_pretrained_keeps_every_converted_tensor(tmp_path):
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    state = mae_pretrain_state(embed_dim=128, depth=4, img_size=64, patch_size=8)
+    converted, _, _ = convert_checkpoint({'model': state}, arch='demo')
+    path = tmp_path / 'vit-demo.pth'
+    torch.save({'state_dict': converted}, path)
+    cfg = Config.fromfile(
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py')
+    cfg.model.backbone.init_cfg.checkpoint = str(path)
+    backbone = MODELS.build(cfg.model.backbone)
+    backbone.init_weights()
+    changed = [key for key, value in backbone.state_dict().items()
+               if not torch.equal(value, converted['backbone.' + key])]
+    assert not changed, changed

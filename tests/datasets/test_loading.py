@@ -103,3 +103,33 @@ def test_min_size_is_configurable(write_image):
     assert load(path, min_size=3)['img'].shape == (3, 3, 3)
     with pytest.raises(BadXRayImageError, match='3x3'):
         load(path, min_size=4)
+
+
+def test_jpeg_baseline_dicom(tmp_path):
+    """RSNA's DICOMs carry JPEG-baseline pixel data: pydicom decodes it via Pillow."""
+    import io
+
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit, SecondaryCaptureImageStorage, generate_uid
+
+    ramp = np.tile(np.linspace(0, 255, 64).astype(np.uint8), (32, 1))
+    jpeg = io.BytesIO()
+    Image.fromarray(ramp).save(jpeg, format='JPEG', quality=95)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.Rows, ds.Columns = ramp.shape
+    ds.PixelData = encapsulate([jpeg.getvalue()])
+    ds['PixelData'].VR = 'OB'
+    ds.save_as(tmp_path / 'rsna.dcm', enforce_file_format=True)
+    img = load(tmp_path / 'rsna.dcm', to_rgb=False)['img']
+    assert img.shape == ramp.shape
+    assert np.abs(img.astype(int) - ramp).max() <= 3

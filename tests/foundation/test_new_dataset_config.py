@@ -15,7 +15,7 @@ from mmengine.registry import DATASETS, DefaultScope
 
 import cxr_plugins  # noqa: F401
 
-RECIPE = REPO_ROOT / 'configs/demo/vit-demo-p8_mae-pre_1xb64-30e_nih14-64px.py'
+RECIPE = REPO_ROOT / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
 
 
 def _make_site(root, demo_dir, count: int = 48) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from cxr_test_utils import free_port, output_of, run_tool
 
-MAE_DEMO = 'configs/demo/mae_vit-demo-p8_1xb64-40e_nih14-64px.py'
+MAE_DEMO = 'configs/demo/mae_vit-demo-p8_1xb64-20e_nih14-64px.py'
 # A small, fast slice of the demo job: 10 % of the training patients.
 SMALL = ['train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
          'train_dataloader.persistent_workers=False',

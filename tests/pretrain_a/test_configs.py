@@ -106,7 +106,14 @@ def load_tool(relative):
     return module
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=config_id)
+def run_params():
+    """MAE configs run in the quick suite; DenseNet U-Net / teacher ones are slow."""
+    return [pytest.param(path, id=config_id(path),
+                         marks=() if path.parent.name == 'mae' else pytest.mark.slow)
+            for path in CONFIGS]
+
+
+@pytest.mark.parametrize('path', run_params())
 def test_config_trains_two_iterations(path, tmp_path, monkeypatch):
     cfg = Config.fromfile(path)
     shrink(cfg, tmp_path)

@@ -66,12 +66,10 @@ def test_block_wise_masking_exact_counts(num_masking):
 
 
 def test_block_wise_masking_is_blocky_and_seeded():
-    generator_args = dict(min_block_patches=16)
-    first = block_wise_masking(4, (14, 14), 78, generator=torch.Generator().manual_seed(0),
-                               **generator_args)
-    second = block_wise_masking(4, (14, 14), 78,
-                                generator=torch.Generator().manual_seed(0),
-                                **generator_args)
+    first, second = (
+        block_wise_masking(4, (14, 14), 78, min_block_patches=16,
+                           generator=torch.Generator().manual_seed(0))
+        for _ in range(2))
     assert torch.equal(first, second)
     # Blocks: masked patches mostly have masked 4-neighbours (random masking at
     # 40% would give ~40%).

@@ -23,8 +23,8 @@ def test_config_builds_model(path, tmp_path, siim_prepared, tiny_config):
 
     cfg = tiny_config(path, tmp_path, siim_prepared)
     model = MODELS.build(cfg.model)
-    logits = model(torch.rand(1, 3, 64, 64), mode='tensor')
-    assert logits.shape[0] == 1 and logits.shape[1] in (1, 2)
+    logits = model(torch.rand(2, 3, 64, 64), mode='tensor')  # 2: BN in PPM
+    assert logits.shape[0] == 2 and logits.shape[1] in (1, 2)
 
 
 @pytest.mark.slow

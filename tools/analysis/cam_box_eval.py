@@ -6,8 +6,9 @@ Example::
         --boxes ../shared/data/labels/nih_cxr14/BBox_List_2017.csv.gz \\
         --img-root data/nih_cxr14/images --out work_dirs/cam_boxes.json
 
-For every box, the CAM of the boxed class is computed on the whole image
-(the test pipeline must resize, not crop, so box coordinates stay valid), the
+For every box, the CAM of the boxed class is computed on the whole image (the
+test pipeline's resize / crop steps are replaced by one resize to the backbone's
+``img_size`` or ``--img-size``, so box coordinates map linearly), the
 threshold is searched over 0.01-0.60 and the best one by mIoU is reported with
 the whole sweep. ``--only-available`` evaluates the boxes whose image exists
 under ``--img-root`` and says how many that was.
@@ -34,8 +35,6 @@ from cxr_plugins.visualization.cam_boxes import (
     read_nih_boxes,
 )
 
-CROPPING_TRANSFORMS = ('CenterCrop', 'RandomCrop', 'RandomResizedCrop')
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,11 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.unsafe_load:
         compat.allow_unsafe_load()
     model = init_classifier(args.config, args.checkpoint)
-    crops = [step['type'] for step in model.cfg.test_dataloader.dataset.pipeline
-             if step['type'] in CROPPING_TRANSFORMS]
-    if crops:
-        raise ValueError(f'{args.config}: the test pipeline crops ({crops}); box '
-                         'coordinates need the whole image resized')
     names = model.dataset_meta['classes']
     boxes = read_nih_boxes(args.boxes)
     unknown = sorted({box.label for box in boxes} - set(names))
@@ -80,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         raise FileNotFoundError(f'no box image found under {args.img_root}')
     cams = []
     for box in tqdm(boxes, unit='box', desc='cam'):
-        batch = prepare_batch(model, [images[box.image]], args.img_size)
+        batch = prepare_batch(model, [images[box.image]], args.img_size,
+                              whole_image=True)
         inputs = model.data_preprocessor(batch, training=False)['inputs']
         cams.append(compute_cams(model, inputs, [names.index(box.label)])[0, 0])
     ious = cam_box_ious(cams, boxes)

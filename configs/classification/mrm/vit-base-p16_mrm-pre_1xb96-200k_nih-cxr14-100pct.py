@@ -9,5 +9,5 @@ param_scheduler = [
          by_epoch=False, begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=5000)
-train_dataloader = dict(dataset=dict(ann_file='splits/mrm/train_list.txt'))
+train_dataloader = dict(dataset=dict(ann_file='mrm_splits/train_list.txt'))
 default_hooks = dict(checkpoint=dict(interval=5000))

@@ -26,9 +26,9 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=96,
-    dataset=dict(ann_file='splits/mrm/train_10.txt', pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(ann_file='splits/mrm/val_list.txt'))
-test_dataloader = dict(dataset=dict(ann_file='splits/mrm/test_list.txt'))
+    dataset=dict(ann_file='mrm_splits/train_10.txt', pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(ann_file='mrm_splits/val_list.txt'))
+test_dataloader = dict(dataset=dict(ann_file='mrm_splits/test_list.txt'))
 default_hooks = dict(checkpoint=dict(
     by_epoch=False, interval=1000, max_keep_ckpts=1, save_best='auc/mAUC',
     rule='greater'))

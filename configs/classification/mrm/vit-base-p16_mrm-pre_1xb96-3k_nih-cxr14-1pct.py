@@ -10,5 +10,5 @@ param_scheduler = [
          by_epoch=False, begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=100)
-train_dataloader = dict(dataset=dict(ann_file='splits/mrm/train_1.txt'))
+train_dataloader = dict(dataset=dict(ann_file='mrm_splits/train_1.txt'))
 default_hooks = dict(checkpoint=dict(interval=100))

@@ -101,10 +101,9 @@ def read_dicom_grey(path: str) -> np.ndarray:
     photometric = str(getattr(dataset, 'PhotometricInterpretation', 'MONOCHROME2'))
     if photometric not in ('MONOCHROME1', 'MONOCHROME2'):
         if pixels.ndim == 3 and pixels.shape[-1] == 3:
-            rgb = pixels.astype(np.float64)
-            if photometric.startswith('YBR'):
-                return min_max_to_uint8(rgb[..., 0])
-            return min_max_to_uint8(rgb @ np.array([0.299, 0.587, 0.114]))
+            # pydicom 3 returns YBR pixel data converted to RGB
+            luma = pixels.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+            return min_max_to_uint8(luma)
         raise BadXRayImageError(
             path, f'unsupported PhotometricInterpretation {photometric!r}')
     pixels = apply_modality_lut(pixels, dataset)

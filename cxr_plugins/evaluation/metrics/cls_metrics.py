@@ -18,8 +18,11 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
-from sklearn.metrics import (accuracy_score, precision_recall_fscore_support,
-                             roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 
 from .plots import save_roc_curves
 

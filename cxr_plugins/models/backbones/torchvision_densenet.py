@@ -45,8 +45,9 @@ class CXRDenseNet(BaseModule):
             checkpoint=..., prefix=...)`` loads torchvision-named weights.
 
     Returns from ``forward``: a 1-tuple with the ReLU'd last feature map
-    ``(B, C, H/32, W/32)`` for the 4-block archs, as torchvision's classifier sees it before
-    pooling; pair with mmpretrain's ``GlobalAveragePooling`` neck.
+    (``(B, C, H/32, W/32)`` for the 4-block archs), as torchvision's
+    classifier sees it before pooling; pair with mmpretrain's
+    ``GlobalAveragePooling`` neck.
 
     Example:
         >>> import torch

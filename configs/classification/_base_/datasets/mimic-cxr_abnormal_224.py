@@ -1,13 +1,8 @@
-# MIMIC-CXR normal / abnormal (MAE_ViT_MIMIC_CXR seed): frontal (AP/PA)
-# images, abnormal = any explicit NegBio positive among 12 findings, official
-# split (validate -> val). timm create_transform: RandomResizedCrop 224 +
-# flip + RandAugment rand-m9-mstd0.5-inc1 + RandomErasing (pixel mode, p set
-# by the leaf config); eval Resize 256 + CenterCrop 224; ImageNet mean/std.
-dataset_type = 'MIMICCXR'
-data_root = 'data/mimic_cxr/'
-data_preprocessor = dict(
-    num_classes=2, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-    to_rgb=False)
+# MIMIC-CXR normal/abnormal (configs/_base_/datasets/mimic-cxr-abnormal_224px.py)
+# with the seed's timm transform: RandomResizedCrop 224 + flip + RandAugment
+# rand-m9-mstd0.5-inc1 + RandomErasing (pixel mode; p set by the leaf, 0.25
+# here), batch 32; CXRClsMetrics (accuracy, precision, recall, F1, AUC).
+_base_ = ['../../../_base_/datasets/mimic-cxr-abnormal_224px.py']
 train_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
     dict(type='RandomResizedCrop', scale=224, backend='pillow',
@@ -21,35 +16,6 @@ train_pipeline = [
          fill_color=[103.53, 116.28, 123.675], fill_std=[57.375, 57.12, 58.395]),
     dict(type='PackInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
-    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow',
-         interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-common = dict(type=dataset_type, data_root=data_root,
-              ann_file='mimic-cxr-2.0.0-split.csv.gz',
-              metadata_file='mimic-cxr-2.0.0-metadata.csv.gz',
-              label_file='mimic-cxr-2.0.0-negbio.csv.gz', task='abnormal',
-              data_prefix=dict(img_path='files/'))
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(**common, split='train', pipeline=train_pipeline),
-)
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**common, split='val', test_mode=True, pipeline=test_pipeline),
-)
-test_dataloader = dict(
-    val_dataloader,
-    dataset=dict(**common, split='test', test_mode=True, pipeline=test_pipeline),
-)
-val_evaluator = dict(type='CXRClsMetrics')
-test_evaluator = val_evaluator
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+val_evaluator = dict(_delete_=True, type='CXRClsMetrics')
+test_evaluator = dict(_delete_=True, type='CXRClsMetrics')

@@ -19,8 +19,8 @@ model = dict(
     min_block_patches=4,
 )
 optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
-warmup_epochs = 3
-max_epochs = 30
+warmup_epochs = 1
+max_epochs = 10
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
@@ -30,4 +30,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=10, max_keep_ckpts=1))
+                     checkpoint=dict(interval=5, max_keep_ckpts=1))

@@ -68,11 +68,11 @@ optim_wrapper = dict(
         'cls_token': dict(decay_mult=0.0),
     }),
 )
-max_epochs = 40
+max_epochs = 20
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=4,
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 4, by_epoch=True, begin=4,
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, by_epoch=True, begin=2,
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

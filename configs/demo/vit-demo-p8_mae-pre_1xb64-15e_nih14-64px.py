@@ -2,7 +2,7 @@
 # classification (Medical MAE recipe: global pool + fc_norm, layer decay, drop
 # path, BCE), selected on validation mAUC; tools/test.py then reports the test
 # split once. Point `pretrained` at the step-1 checkpoint, e.g.
-#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/demo/pretrain/epoch_40.pth
+#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/demo/pretrain/epoch_20.pth
 _base_ = [
     '../_base_/datasets/nih14-demo_64px.py',
     '../_base_/default_runtime_cls.py',
@@ -10,7 +10,7 @@ _base_ = [
 
 img_size = 64
 patch_size = 8
-pretrained = 'work_dirs/demo/pretrain/epoch_40.pth'
+pretrained = 'work_dirs/demo/pretrain/epoch_20.pth'
 num_classes = 14
 
 model = dict(
@@ -50,11 +50,11 @@ optim_wrapper = dict(
         '.pos_embed': dict(decay_mult=0.0),
     }),
 )
-max_epochs = 30
+max_epochs = 15
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=3,
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 3, by_epoch=True, begin=3,
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, by_epoch=True, begin=2,
          end=max_epochs, eta_min=1e-6, convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=3)
