@@ -18,6 +18,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
+#: Logged timings that are not training curves.
+TIMING_SERIES = ('time', 'data_time')
+MAX_COLUMNS = 4
+
 
 def read_predictions_csv(path: str | os.PathLike
                          ) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -117,16 +121,22 @@ def training_curves(scalars: dict, names: list[str] | None = None) -> Figure:
     Args:
         scalars: Output of :func:`read_scalars`.
         names: Series to draw (``train/<name>`` or ``val/<name>``); default the
-            losses, ``lr`` and every validation metric.
+            losses, ``lr`` and every validation metric (no timings), four
+            panels per row.
     """
     if names is None:
         names = [f'train/{name}' for name in scalars['train']
                  if name.startswith('loss') or name == 'lr']
-        names += [f'val/{name}' for name in scalars['val']]
+        names += [f'val/{name}' for name in scalars['val']
+                  if name not in TIMING_SERIES]
     if not names:
         raise ValueError('no series to plot')
-    figure = Figure(figsize=(4.0 * len(names), 3.2))
-    axes = figure.subplots(1, len(names), squeeze=False)[0]
+    columns = min(len(names), MAX_COLUMNS)
+    rows = -(-len(names) // columns)
+    figure = Figure(figsize=(4.0 * columns, 3.2 * rows))
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for axis in axes[len(names):]:
+        axis.remove()
     for axis, full_name in zip(axes, names):
         phase, name = full_name.split('/', 1)
         if name not in scalars[phase]:

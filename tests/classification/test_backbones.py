@@ -128,8 +128,9 @@ def test_resnet50_keys_match_torchvision():
 def test_timm_backbone_by_name():
     model = MODELS.build(dict(type='TIMMBackbone', model_name='resnet10t',
                               pretrained=False))
-    out = model(torch.rand(1, 3, 32, 32))
-    assert out[-1].shape[:2] == (1, 512)
+    model.eval()
+    out = model(torch.rand(2, 3, 64, 64))
+    assert out[-1].shape[:2] == (2, 512)
 
 
 def test_evax_init_cfg_pretrained_loads_with_prefix_and_resize(tmp_path):

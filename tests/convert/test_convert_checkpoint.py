@@ -458,10 +458,6 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     assert runner.message_hub.get_scalar('train/loss').current() > 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'mmengine BaseModule.init_weights defers only type="Pretrained" until after '
-    'the children init; with CXRPretrained, mmpretrain ViT re-initialises '
-    'pos_embed and every FFN Linear after loading (reported to the lead)'))
 def test_cxr_pretrained_keeps_every_converted_tensor(tmp_path):
     from mmengine.config import Config
     from mmpretrain.registry import MODELS

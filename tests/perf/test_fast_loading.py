@@ -22,6 +22,7 @@ from cxr_plugins.datasets.transforms.fast_loading import (
     decode_grey_region,
     sample_crop_box,
 )
+from cxr_plugins.datasets.transforms.loading import BadXRayImageError, min_max_to_uint8
 
 SCALE = (0.08, 1.0)
 RATIO = (3 / 4, 4 / 3)
@@ -129,7 +130,7 @@ def test_flip_and_pack_inputs(siim_images):
 
 
 def test_png_8_and_16_bit_agree(siim_images, tmp_path, monkeypatch):
-    grey = np.asarray(Image.open(siim_images[2]).convert('L'))
+    grey = min_max_to_uint8(np.asarray(Image.open(siim_images[2]).convert('L')))
     cv2.imwrite(str(tmp_path / 'grey8.png'), grey)
     cv2.imwrite(str(tmp_path / 'grey16.png'), grey.astype(np.uint16) * 257)
     transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop', flip_prob=0,
@@ -139,7 +140,30 @@ def test_png_8_and_16_bit_agree(siim_images, tmp_path, monkeypatch):
     out8 = transform(dict(img_path=str(tmp_path / 'grey8.png')))['img']
     out16 = transform(dict(img_path=str(tmp_path / 'grey16.png')))['img']
     np.testing.assert_array_equal(out8, out16)
-    assert np.abs(out8 - reference_crop(siim_images[2], box)).mean() < 1.0
+    full = grey.astype(np.float64)
+    reference = cv2.resize(full[50:550, 60:510], (224, 224),
+                           interpolation=cv2.INTER_AREA)
+    assert np.abs(out8 - reference).mean() < 1.0
+
+
+def test_png_16_bit_uses_image_range(tmp_path):
+    ramp = np.tile(np.linspace(1000, 5000, 256).astype(np.uint16), (256, 1))
+    cv2.imwrite(str(tmp_path / 'ramp16.png'), ramp)
+    transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop', size=256,
+                                      scale=(1.0, 1.0), ratio=(1.0, 1.0),
+                                      flip_prob=0, out_channels=1))
+    out = transform(dict(img_path=str(tmp_path / 'ramp16.png')))['img']
+    difference = out.astype(int) - min_max_to_uint8(ramp)
+    assert np.abs(difference).max() <= 1 and (difference != 0).mean() < 0.01
+    assert out.min() == 0 and out.max() == 255
+
+
+def test_unreadable_file_is_a_bad_image(tmp_path):
+    path = tmp_path / 'broken.jpg'
+    path.write_bytes(b'not a jpeg')
+    transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop'))
+    with pytest.raises(BadXRayImageError, match='broken.jpg'):
+        transform(dict(img_path=str(path)))
 
 
 def test_rejects_other_formats(tmp_path):

@@ -29,6 +29,8 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image
 
+from .loading import BadXRayImageError
+
 JPEG_SUFFIXES = ('.jpg', '.jpeg')
 PNG_SUFFIXES = ('.png',)
 CropBox = tuple[int, int, int, int]
@@ -91,13 +93,17 @@ def draft_reduction(image_size: tuple[int, int], crop_size: tuple[int, int],
             max(1, math.ceil(image_size[1] / factor)))
 
 
-def to_uint8(image: np.ndarray, path: str | os.PathLike) -> np.ndarray:
-    """Grey ``uint8`` from an 8- or 16-bit decode (16-bit: full range / 257)."""
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype == np.uint16:
-        return cv2.convertScaleAbs(image, alpha=1 / 257)
-    raise ValueError(f'{path}: expected an 8- or 16-bit image, got {image.dtype}')
+def stretch_to_uint8(image: np.ndarray) -> np.ndarray:
+    """Map ``[min, max]`` of a 16-bit image onto ``[0, 255]``, rounded.
+
+    ``LoadXRayImage``'s ``min_max_to_uint8`` in one OpenCV pass (no float64
+    copies); equal to it up to rounding ties (at most 1 grey level).
+    """
+    low, high = float(image.min()), float(image.max())
+    if high <= low:
+        return np.zeros(image.shape, dtype=np.uint8)
+    alpha = 255.0 / (high - low)
+    return cv2.convertScaleAbs(image, alpha=alpha, beta=-low * alpha)
 
 
 def decode_grey_region(path: str | os.PathLike,
@@ -106,7 +112,8 @@ def decode_grey_region(path: str | os.PathLike,
     """Decode one grey channel, as small as the crop allows, and return the crop.
 
     Args:
-        path: A JPEG or PNG radiograph.
+        path: A JPEG or PNG radiograph. 16-bit PNGs are mapped to 8 bits over
+            their own [min, max], as ``LoadXRayImage`` does.
         crop_box_fn: Called with ``(height, width)`` of the full image, returns
             the crop box ``(top, left, h, w)`` in full-resolution pixels.
         out_size: Side of the network input; JPEGs are never decoded so small
@@ -115,19 +122,28 @@ def decode_grey_region(path: str | os.PathLike,
     Returns:
         The crop (a view into the decoded image), the box in full-resolution
         pixels and the full-resolution ``(height, width)``.
+
+    Raises:
+        BadXRayImageError: The file cannot be decoded (so that
+            ``skip_bad_images`` of the datasets applies).
     """
     suffix = Path(path).suffix.lower()
     if suffix in JPEG_SUFFIXES:
-        with Image.open(path) as pil_image:
-            width, height = pil_image.size
-            box = crop_box_fn(height, width)
-            pil_image.draft('L', draft_reduction((width, height), box[2:], out_size))
-            decoded = np.asarray(pil_image.convert('L'))
+        try:
+            with Image.open(path) as pil_image:
+                width, height = pil_image.size
+                box = crop_box_fn(height, width)
+                pil_image.draft('L', draft_reduction((width, height), box[2:],
+                                                     out_size))
+                decoded = np.asarray(pil_image.convert('L'))
+        except (OSError, Image.DecompressionBombError) as err:
+            raise BadXRayImageError(path, f'Pillow cannot decode it: {err}') from err
     elif suffix in PNG_SUFFIXES:
         decoded = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_GRAYSCALE)
         if decoded is None:
-            raise OSError(f'{path}: OpenCV could not decode this PNG')
-        decoded = to_uint8(decoded, path)
+            raise BadXRayImageError(path, 'OpenCV cannot decode this PNG')
+        if decoded.dtype != np.uint8:
+            decoded = stretch_to_uint8(decoded)
         height, width = decoded.shape
         box = crop_box_fn(height, width)
     else:
@@ -217,7 +233,9 @@ class FastXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
     ``RandomResizedCrop(size, scale, ratio)`` (drawn from numpy's global RNG, so
     mmengine's worker seeding applies). JPEGs are decoded in one grey channel at
     the smallest DCT scale that keeps ``size`` pixels across the crop; PNGs (8 or
-    16 bit; 16 bit is mapped to 8 bit over its full range) are decoded in full.
+    16 bit; 16 bit is mapped to 8 bit over the image's [min, max] as in
+    ``LoadXRayImage``) are decoded in full. Unreadable files raise
+    ``BadXRayImageError``.
 
     Required keys: ``img_path``. Added keys: ``img`` (uint8, ``size x size`` or
     ``size x size x 3``), ``img_shape``, ``ori_shape``, ``crop_bbox``
