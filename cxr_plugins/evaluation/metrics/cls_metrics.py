@@ -109,6 +109,6 @@ class CXRClsMetrics(BaseMetric):
                             + [f'prob_{c}' for c in classes])
             for result, row, label in zip(results, scores, labels):
                 writer.writerow([result['img_path'], int(label), int(row.argmax())]
-                                + [f'{v:.6f}' for v in row])
+                                + [f'{v:.8g}' for v in row])
         one_hot = np.eye(scores.shape[1])[labels]
         save_roc_curves(scores, one_hot, list(classes), out_dir)

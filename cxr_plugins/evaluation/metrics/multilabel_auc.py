@@ -143,7 +143,7 @@ class MultiLabelAUC(BaseMetric):
                             + [f'gt_{n}' for n in names])
             for result, row_scores, row_targets in zip(results, scores, targets):
                 writer.writerow([result['img_path']]
-                                + [f'{v:.6f}' for v in row_scores]
+                                + [f'{v:.8g}' for v in row_scores]
                                 + [int(v) for v in row_targets])
         save_roc_curves(scores, targets, names, out_dir)
 
