@@ -1,5 +1,6 @@
-# Medical MAE pretraining data "0.3M": NIH ChestX-ray14 (train_val patients) +
-# CheXpert (train), RandomResizedCrop(224, scale 0.5-1, bicubic) + flip
+# Medical MAE pretraining data "0.3M": NIH ChestX-ray14 (official train list,
+# as configs/_base_/datasets/nih-cxr14_224px.py) + CheXpert (train.csv, frontal),
+# RandomResizedCrop(224, scale 0.5-1, bicubic) + flip
 # (https://arxiv.org/abs/2210.12843, PRETRAIN.md). Point the roots elsewhere with
 # --cfg-options. One normalisation for all sources (NIH 0.5056/0.252, in the
 # model's data_preprocessor); the seed used ImageNet statistics for CheXpert/MIMIC.
@@ -13,15 +14,15 @@ train_pipeline = [
 nih_train = dict(
     type='NIHChestXray14',
     data_root='data/nih-cxr14/',
-    ann_file='Data_Entry_2017_v2020.csv',
-    image_list='train_val_list.txt',
-    data_prefix=dict(img_path='images'),
+    ann_file='train_official.txt',
+    data_prefix='images',
     pipeline=train_pipeline,
 )
 chexpert_train = dict(
     type='CheXpert',
     data_root='data/chexpert/',
-    ann_file='train.csv',
+    ann_file='CheXpert-v1.0-small/train.csv',
+    frontal_only=True,
     pipeline=train_pipeline,
 )
 train_dataloader = dict(
