@@ -15,9 +15,11 @@ a narrowly scoped wrapper, and each one says why below.
    own local-file loader with mmengine that always uses ``weights_only=True``
    and allow-lists the handful of plain-data globals mmengine writes into its
    own training checkpoints (``HistoryBuffer``, numpy arrays and scalars; the
-   buffers are saved without their method table), so resuming works and untrusted pickles still cannot run code. Legacy pickles
-   load only after an explicit opt-in (:func:`allow_unsafe_load`, the
-   ``--unsafe-load`` flag of the tools, or ``CXR_UNSAFE_LOAD=1``).
+   buffers are saved without their method table), so resuming works and
+   untrusted pickles still cannot run code. Legacy pickles load only after an
+   explicit opt-in (:func:`allow_unsafe_load`, the ``--unsafe-load`` flag of the
+   tools, or ``CXR_UNSAFE_LOAD=1``). Checkpoints are written atomically (temp
+   file + rename, :mod:`cxr_plugins.engine.checkpoint_io`).
 3. CPU multi-process training. mmengine's pytorch launcher calls
    ``torch.cuda.set_device`` unconditionally; we skip it when CUDA is absent so
    ``torchrun`` + gloo runs on CPU (CI tests distributed training that way).
@@ -246,7 +248,6 @@ def _history_buffer_state(self) -> dict:
 
 def _register_checkpoint_loader() -> None:
     from mmengine.logging.history_buffer import HistoryBuffer
-
     from mmengine.runner.checkpoint import CheckpointLoader
 
     def load_from_local(filename: str, map_location=None) -> dict:

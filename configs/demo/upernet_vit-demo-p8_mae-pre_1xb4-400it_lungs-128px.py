@@ -3,7 +3,9 @@
 # -> UPerHead, FCN auxiliary head) on the 90 CC BY lung masks, patient split.
 # The 64 px pretraining pos-embed is resized to the 128 px grid on load.
 # Point `pretrained` at the step-1 checkpoint with --cfg-options.
-_base_ = ['../segmentation/demo/upernet_cxrvit-demo-p8_1xb4-300i_lungs-cc-by-128x128.py']
+_base_ = [
+    '../segmentation/demo/upernet_cxrvit-demo-p8_1xb4-300i_lungs-cc-by-128x128.py'
+]
 
 pretrained = 'work_dirs/demo/pretrain/epoch_20.pth'
 model = dict(

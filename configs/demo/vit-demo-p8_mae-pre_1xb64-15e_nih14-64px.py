@@ -2,8 +2,8 @@
 # classification: the CPU demo recipe of configs/classification/demo (Medical
 # MAE setup: global pool + fc_norm, layer decay, drop path, masked BCE),
 # selected on validation mAUC; tools/test.py then reports the test split once.
-# Point `pretrained` at the step-1 checkpoint with
-#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/demo/pretrain/epoch_20.pth
+# Point `pretrained` at the step-1 checkpoint with --cfg-options
+#   model.backbone.init_cfg.checkpoint=work_dirs/demo/pretrain/epoch_20.pth
 _base_ = ['../classification/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py']
 
 pretrained = 'work_dirs/demo/pretrain/epoch_20.pth'

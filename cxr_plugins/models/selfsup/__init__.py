@@ -1,6 +1,7 @@
+"""Self-supervised pretraining algorithms (mmpretrain registry)."""
+
 from .cnn_mae import CNNMAE  # noqa: F401
 from .evax_mim import EVAXMIM  # noqa: F401
 from .mae import CXRMAE  # noqa: F401
-from .msmae import MSMAE, MSMAEViT  # noqa: F401
 from .mrm import MRM, MRMViT  # noqa: F401
-from .msmae import MSMAEClassifier  # noqa: F401
+from .msmae import MSMAE, MSMAEClassifier, MSMAEViT  # noqa: F401
