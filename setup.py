@@ -10,8 +10,7 @@ HERE = Path(__file__).parent
 def read_requirements(name: str) -> list[str]:
     """Return the requirement lines of ``requirements/<name>.txt``."""
     lines = (HERE / 'requirements' / f'{name}.txt').read_text().splitlines()
-    return [line.split('#')[0].strip() for line in lines
-            if line.split('#')[0].strip()]
+    return [line.split('#')[0].strip() for line in lines if line.split('#')[0].strip()]
 
 
 version: dict = {}

@@ -34,11 +34,16 @@ from cxr_plugins.datasets.chexpert import CHEXPERT_CLASSES
 LABELS = SHARED_DATA / 'labels'
 DATASET_CFGS = {
     'CheXpert train.csv': dict(
-        type='CheXpert', classes=CHEXPERT_CLASSES, data_prefix=dict(img_path=''),
-        ann_file=str(LABELS / 'chexpert' / 'chexpert_train.csv.gz')),
+        type='CheXpert',
+        classes=CHEXPERT_CLASSES,
+        data_prefix=dict(img_path=''),
+        ann_file=str(LABELS / 'chexpert' / 'chexpert_train.csv.gz'),
+    ),
     'NIH Data_Entry_2017_v2020.csv': dict(
-        type='NIHChestXray14', data_prefix=dict(img_path='images'),
-        ann_file=str(LABELS / 'nih_cxr14' / 'Data_Entry_2017_v2020.csv.gz')),
+        type='NIHChestXray14',
+        data_prefix=dict(img_path='images'),
+        ann_file=str(LABELS / 'nih_cxr14' / 'Data_Entry_2017_v2020.csv.gz'),
+    ),
 }
 MIB = 2**20
 
@@ -63,8 +68,10 @@ def build(cfg: dict):
 def table_mib(dataset) -> float:
     """Bytes of the columnar ``LabelTable`` arrays."""
     table = dataset.table
-    return sum(array.nbytes for array in (table.img_path, table.patient_id,
-                                          table.labels)) / MIB
+    return (
+        sum(array.nbytes for array in (table.img_path, table.patient_id, table.labels))
+        / MIB
+    )
 
 
 def iterate_in_worker(dataset, queue) -> None:
@@ -82,8 +89,10 @@ def worker_growth(dataset, workers: int) -> list[tuple[float, float, float]]:
     context = multiprocessing.get_context('fork')
     queue = context.Queue()
     gc.collect()
-    processes = [context.Process(target=iterate_in_worker, args=(dataset, queue))
-                 for _ in range(workers)]
+    processes = [
+        context.Process(target=iterate_in_worker, args=(dataset, queue))
+        for _ in range(workers)
+    ]
     for process in processes:
         process.start()
     results = [queue.get() for _ in processes]
@@ -94,9 +103,11 @@ def worker_growth(dataset, workers: int) -> list[tuple[float, float, float]]:
     return results
 
 
-VARIANTS = ('ours: columnar LabelTable',
-            'BaseDataset list of dicts, serialize_data=False',
-            'BaseDataset list of dicts, serialize_data=True')
+VARIANTS = (
+    'ours: columnar LabelTable',
+    'BaseDataset list of dicts, serialize_data=False',
+    'BaseDataset list of dicts, serialize_data=True',
+)
 
 
 def parent_with_index(cfg: dict, variant: str, workers: int, queue) -> None:
@@ -114,8 +125,9 @@ def in_fresh_parent(cfg: dict, variant: str, workers: int) -> list[tuple]:
     so that the garbage collector of a worker touches no other index."""
     context = multiprocessing.get_context('fork')
     queue = context.Queue()
-    parent = context.Process(target=parent_with_index,
-                             args=(cfg, variant, workers, queue))
+    parent = context.Process(
+        target=parent_with_index, args=(cfg, variant, workers, queue)
+    )
     parent.start()
     result = queue.get()
     parent.join()
@@ -140,14 +152,25 @@ def main() -> None:
         del dataset
         for variant in VARIANTS:
             growth = in_fresh_parent(cfg, variant, workers)
-            memory_rows.append((name, variant, workers,
-                                median([g[0] for g in growth]),
-                                median([g[1] for g in growth])))
-    print_table(f'parse (median of {repeats})',
-                ['label table', 'rows', 'seconds', 'LabelTable MiB'], parse_rows)
-    print_table('forked workers reading every row (get_data_info)',
-                ['label table', 'index', 'workers', 'USS growth MiB/worker',
-                 'RSS MiB/worker'], memory_rows)
+            memory_rows.append(
+                (
+                    name,
+                    variant,
+                    workers,
+                    median([g[0] for g in growth]),
+                    median([g[1] for g in growth]),
+                )
+            )
+    print_table(
+        f'parse (median of {repeats})',
+        ['label table', 'rows', 'seconds', 'LabelTable MiB'],
+        parse_rows,
+    )
+    print_table(
+        'forked workers reading every row (get_data_info)',
+        ['label table', 'index', 'workers', 'USS growth MiB/worker', 'RSS MiB/worker'],
+        memory_rows,
+    )
 
 
 if __name__ == '__main__':

@@ -36,24 +36,41 @@ from benchmarks.common import REPO_ROOT, SHARED_DATA, machine_line, print_table
 from cxr_plugins.evaluation.metrics import MultiLabelAUC
 
 NIH_TEST_SIZE = 25_596
-NIH_CLASSES = ('Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass',
-               'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema',
-               'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia')
-DEMO_CONFIG = (REPO_ROOT / 'configs' / 'demo'
-               / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py')
+NIH_CLASSES = (
+    'Atelectasis',
+    'Cardiomegaly',
+    'Effusion',
+    'Infiltration',
+    'Mass',
+    'Nodule',
+    'Pneumonia',
+    'Pneumothorax',
+    'Consolidation',
+    'Edema',
+    'Emphysema',
+    'Fibrosis',
+    'Pleural_Thickening',
+    'Hernia',
+)
+DEMO_CONFIG = (
+    REPO_ROOT / 'configs' / 'demo' / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+)
 
 
 def nih_prevalence() -> np.ndarray:
     """Per-class positive rate in NIH's Data_Entry_2017_v2020.csv.gz."""
-    findings = pd.read_csv(SHARED_DATA / 'labels' / 'nih_cxr14'
-                           / 'Data_Entry_2017_v2020.csv.gz',
-                           usecols=['Finding Labels'])['Finding Labels']
-    return np.array([findings.str.contains(name, regex=False).mean()
-                     for name in NIH_CLASSES])
+    findings = pd.read_csv(
+        SHARED_DATA / 'labels' / 'nih_cxr14' / 'Data_Entry_2017_v2020.csv.gz',
+        usecols=['Finding Labels'],
+    )['Finding Labels']
+    return np.array(
+        [findings.str.contains(name, regex=False).mean() for name in NIH_CLASSES]
+    )
 
 
-def synthetic_predictions(prevalence: np.ndarray, seed: int = 0
-                          ) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_predictions(
+    prevalence: np.ndarray, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """0/1 targets at ``prevalence`` and scores with AUC around 0.8."""
     rng = np.random.default_rng(seed)
     targets = rng.random((NIH_TEST_SIZE, len(prevalence))) < prevalence
@@ -67,24 +84,32 @@ def clocks() -> np.ndarray:
     return np.array([time.perf_counter(), time.process_time()])
 
 
-def metric_seconds(scores: np.ndarray, targets: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+def metric_seconds(
+    scores: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """(wall, CPU) seconds of ``process`` and of ``compute_metrics`` of
     MultiLabelAUC(bootstrap=1000), and the metrics."""
     metric = MultiLabelAUC(bootstrap=1000)
     metric.dataset_meta = dict(classes=NIH_CLASSES)
     start = clocks()
     for begin in range(0, len(scores), 256):
-        metric.process(None, [
-            dict(pred_score=torch.from_numpy(s), gt_score=torch.from_numpy(t))
-            for s, t in zip(scores[begin:begin + 256], targets[begin:begin + 256])])
+        metric.process(
+            None,
+            [
+                dict(pred_score=torch.from_numpy(s), gt_score=torch.from_numpy(t))
+                for s, t in zip(
+                    scores[begin : begin + 256], targets[begin : begin + 256]
+                )
+            ],
+        )
     processed = clocks()
     metrics = metric.compute_metrics(metric.results)
     return processed - start, clocks() - processed, metrics
 
 
-def sklearn_bootstrap_seconds(scores: np.ndarray, targets: np.ndarray,
-                              resamples: int) -> np.ndarray:
+def sklearn_bootstrap_seconds(
+    scores: np.ndarray, targets: np.ndarray, resamples: int
+) -> np.ndarray:
     """(wall, CPU) seconds of the plain loop, scaled to 1,000 resamples."""
     rng = np.random.default_rng(0)
     start = clocks()
@@ -106,12 +131,24 @@ def test_script_rate(work_dir: Path) -> tuple[float, int]:
         num_images = len(DATASETS.build(dataset_cfg))
     checkpoint = work_dir / 'demo_vit.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    command = [sys.executable, str(REPO_ROOT / 'tools' / 'test.py'), str(DEMO_CONFIG),
-               str(checkpoint), '--work-dir', str(work_dir / 'test'),
-               '--cfg-options', 'model.backbone.init_cfg=None']
+    command = [
+        sys.executable,
+        str(REPO_ROOT / 'tools' / 'test.py'),
+        str(DEMO_CONFIG),
+        str(checkpoint),
+        '--work-dir',
+        str(work_dir / 'test'),
+        '--cfg-options',
+        'model.backbone.init_cfg=None',
+    ]
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
-                            env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    result = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, 'PYTHONWARNINGS': 'ignore'},
+    )
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f'tools/test.py failed:\n{result.stderr[-3000:]}')
@@ -129,29 +166,41 @@ def main() -> None:
     process = np.median([run[0] for run in runs], axis=0)
     compute = np.median([run[1] for run in runs], axis=0)
     metrics = runs[0][2]
-    sklearn_mauc = 100 * np.mean([roc_auc_score(targets[:, c], scores[:, c])
-                                  for c in range(scores.shape[1])])
+    sklearn_mauc = 100 * np.mean(
+        [roc_auc_score(targets[:, c], scores[:, c]) for c in range(scores.shape[1])]
+    )
     loop = sklearn_bootstrap_seconds(scores, targets, 5 if args.quick else 10)
     both = process + compute
-    print_table(f'mAUC + 1,000-resample bootstrap CI, {NIH_TEST_SIZE:,} x 14, '
-                f'median of {repeats}',
-                ['implementation', 'wall s', 'CPU s', 'x sklearn loop (CPU)'],
-                [('sklearn roc_auc_score loop (scaled from a few resamples)',
-                  *loop, 1.0),
-                 ('MultiLabelAUC.process (25,596 samples)', *process, '-'),
-                 ('MultiLabelAUC.compute_metrics (AUC + bootstrap)', *compute,
-                  loop[1] / compute[1]),
-                 ('MultiLabelAUC, both', *both, loop[1] / both[1])])
+    print_table(
+        f'mAUC + 1,000-resample bootstrap CI, {NIH_TEST_SIZE:,} x 14, '
+        f'median of {repeats}',
+        ['implementation', 'wall s', 'CPU s', 'x sklearn loop (CPU)'],
+        [
+            ('sklearn roc_auc_score loop (scaled from a few resamples)', *loop, 1.0),
+            ('MultiLabelAUC.process (25,596 samples)', *process, '-'),
+            (
+                'MultiLabelAUC.compute_metrics (AUC + bootstrap)',
+                *compute,
+                loop[1] / compute[1],
+            ),
+            ('MultiLabelAUC, both', *both, loop[1] / both[1]),
+        ],
+    )
     if abs(metrics['mAUC'] - sklearn_mauc) > 1e-6:
-        raise AssertionError(f"MultiLabelAUC mAUC {metrics['mAUC']} differs from "
-                             f'sklearn {sklearn_mauc}')
-    print(f"mAUC {metrics['mAUC']:.4f} (sklearn {sklearn_mauc:.4f}), 95% CI "
-          f"[{metrics['mAUC_ci_low']:.2f}, {metrics['mAUC_ci_high']:.2f}]")
+        raise AssertionError(
+            f'MultiLabelAUC mAUC {metrics["mAUC"]} differs from sklearn {sklearn_mauc}'
+        )
+    print(
+        f'mAUC {metrics["mAUC"]:.4f} (sklearn {sklearn_mauc:.4f}), 95% CI '
+        f'[{metrics["mAUC_ci_low"]:.2f}, {metrics["mAUC_ci_high"]:.2f}]'
+    )
     with tempfile.TemporaryDirectory() as tmp:
         seconds, num_images = test_script_rate(Path(tmp))
-    print_table('tools/test.py, demo ViT config, end to end (imports included)',
-                ['images', 'seconds', 'images/s'],
-                [(num_images, seconds, num_images / seconds)])
+    print_table(
+        'tools/test.py, demo ViT config, end to end (imports included)',
+        ['images', 'seconds', 'images/s'],
+        [(num_images, seconds, num_images / seconds)],
+    )
 
 
 if __name__ == '__main__':

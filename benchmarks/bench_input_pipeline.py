@@ -43,10 +43,14 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def seed_pipeline() -> T.Compose:
     """The seeds' ImageNet-style training transform."""
-    augment = T.Compose([
-        T.RandomResizedCrop(224, interpolation=T.InterpolationMode.BICUBIC),
-        T.RandomHorizontalFlip(), T.ToTensor(),
-        T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    augment = T.Compose(
+        [
+            T.RandomResizedCrop(224, interpolation=T.InterpolationMode.BICUBIC),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
     return lambda path: augment(Image.open(path).convert('RGB'))
 
 
@@ -58,19 +62,23 @@ def normalised(transform) -> callable:
     """
     scale = 1 / (torch.tensor(IMAGENET_STD).view(3, 1, 1) * 255)
     shift = -torch.tensor(IMAGENET_MEAN).view(3, 1, 1) / torch.tensor(
-        IMAGENET_STD).view(3, 1, 1)
+        IMAGENET_STD
+    ).view(3, 1, 1)
 
     def run(path: Path) -> torch.Tensor:
         grey = torch.from_numpy(transform(dict(img_path=str(path)))['img'])
         return torch.addcmul(shift, grey.float().unsqueeze(0), scale)
+
     return run
 
 
 def packed_uint8(transform) -> callable:
     """Our transform to the uint8 CHW tensor of ``PackInputs``."""
+
     def run(path: Path) -> torch.Tensor:
         image = transform(dict(img_path=str(path)))['img']
         return torch.from_numpy(image).unsqueeze(0)
+
     return run
 
 
@@ -105,20 +113,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         png8, png16 = make_pngs(siim[:6], tmp)
-        cache_seconds = timed(lambda: build_image_cache(
-            siim, SHARED_DATA / 'siim_acr_sample' / 'images', tmp / 'cache', 512))
+        cache_seconds = timed(
+            lambda: build_image_cache(
+                siim, SHARED_DATA / 'siim_acr_sample' / 'images', tmp / 'cache', 512
+            )
+        )
         seed = seed_pipeline()
         fast = FastXRayRandomResizedCrop(out_channels=1)
-        methods = {'seed': seed, 'fast': normalised(fast),
-                   'fast-uint8': packed_uint8(fast)}
+        methods = {
+            'seed': seed,
+            'fast': normalised(fast),
+            'fast-uint8': packed_uint8(fast),
+        }
         cases = {
             'JPEG 1024x1024 (SIIM-ACR)': (siim, {}),
             'JPEG <=1024 px (COVID collection)': (covid, {}),
             'PNG 8-bit 1024x1024': (png8, {}),
             'PNG 16-bit 1024x1024': (png16, {}),
             'cache 512 px (from SIIM-ACR JPEG)': (
-                siim, {'cache': normalised(CachedXRayRandomResizedCrop(
-                    str(tmp / 'cache'), out_channels=1))}),
+                siim,
+                {
+                    'cache': normalised(
+                        CachedXRayRandomResizedCrop(str(tmp / 'cache'), out_channels=1)
+                    )
+                },
+            ),
         }
         rows = []
         for case, (paths, extra) in cases.items():
@@ -131,11 +150,14 @@ def main() -> None:
             for name in case_methods:
                 ratios = [r / s for r, s in zip(rates[name], rates['seed'])]
                 rows.append((case, name, median(rates[name]), median(ratios)))
-    print_table(f'images/s per worker, median of {repeats} repeats x {per_case} '
-                'images',
-                ['input', 'pipeline', 'images/s', 'x seed'], rows)
-    print(f'cache build: {len(siim)} SIIM-ACR images at 512 px in '
-          f'{cache_seconds:.2f} s')
+    print_table(
+        f'images/s per worker, median of {repeats} repeats x {per_case} images',
+        ['input', 'pipeline', 'images/s', 'x seed'],
+        rows,
+    )
+    print(
+        f'cache build: {len(siim)} SIIM-ACR images at 512 px in {cache_seconds:.2f} s'
+    )
 
 
 if __name__ == '__main__':

@@ -25,8 +25,10 @@ def machine_line() -> str:
                 break
     load = ', '.join(f'{value:.1f}' for value in os.getloadavg())
     stamp = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
-    return (f'{stamp} | {model} | {len(os.sched_getaffinity(0))} cores | '
-            f'load average {load}')
+    return (
+        f'{stamp} | {model} | {len(os.sched_getaffinity(0))} cores | '
+        f'load average {load}'
+    )
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -43,6 +45,7 @@ def median(values: Sequence[float]) -> float:
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence]) -> None:
     """A GitHub-markdown table, floats to three significant digits."""
+
     def cell(value) -> str:
         if isinstance(value, float):
             return f'{value:.3g}' if abs(value) < 1e4 else f'{value:,.0f}'

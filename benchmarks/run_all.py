@@ -25,10 +25,12 @@ BENCHMARKS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--quick', action='store_true',
-                        help='smaller batches, fewer repeats')
-    parser.add_argument('--only', nargs='+', choices=list(BENCHMARKS),
-                        default=list(BENCHMARKS))
+    parser.add_argument(
+        '--quick', action='store_true', help='smaller batches, fewer repeats'
+    )
+    parser.add_argument(
+        '--only', nargs='+', choices=list(BENCHMARKS), default=list(BENCHMARKS)
+    )
     args = parser.parse_args()
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     failed = []

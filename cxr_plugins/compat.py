@@ -147,9 +147,11 @@ def _install_mmcv_ops_standin() -> None:
         return
     except ImportError:
         pass
-    if isinstance(sys.modules.get('mmcv.ops'), types.ModuleType) and getattr(
-        sys.modules['mmcv.ops'], 'sigmoid_focal_loss', None
-    ) is sigmoid_focal_loss:
+    if (
+        isinstance(sys.modules.get('mmcv.ops'), types.ModuleType)
+        and getattr(sys.modules['mmcv.ops'], 'sigmoid_focal_loss', None)
+        is sigmoid_focal_loss
+    ):
         return
     module = _make_mmcv_ops_standin()
     sys.modules['mmcv.ops'] = module
@@ -182,9 +184,20 @@ def _safe_globals() -> list:
 
     allowed: list = [HistoryBuffer, np.ndarray, np.dtype, np.core.multiarray.scalar]
     allowed.append(np.core.multiarray._reconstruct)
-    allowed += [type(np.dtype(name)) for name in (
-        'float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64',
-        'uint8', 'bool')]
+    allowed += [
+        type(np.dtype(name))
+        for name in (
+            'float16',
+            'float32',
+            'float64',
+            'int8',
+            'int16',
+            'int32',
+            'int64',
+            'uint8',
+            'bool',
+        )
+    ]
     allowed += [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_]
     return allowed
 
@@ -268,8 +281,9 @@ def _patch_cpu_pytorch_launcher() -> None:
     if getattr(original, '_cxr_patched', False):
         return
 
-    def init_dist_pytorch(backend: str = 'nccl', init_backend: str = 'torch',
-                          **kwargs) -> None:
+    def init_dist_pytorch(
+        backend: str = 'nccl', init_backend: str = 'torch', **kwargs
+    ) -> None:
         if torch.cuda.is_available():
             return original(backend=backend, init_backend=init_backend, **kwargs)
         if backend == 'nccl':
@@ -305,7 +319,8 @@ def check_versions() -> list[str]:
         if installed.split('+')[0] != tested:
             messages.append(
                 f'cxr_plugins was tested with {package}=={tested}, found '
-                f'{installed}; see requirements/ for the tested pins.')
+                f'{installed}; see requirements/ for the tested pins.'
+            )
     for message in messages:
         warnings.warn(message, stacklevel=2)
     return messages

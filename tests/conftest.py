@@ -31,5 +31,6 @@ def shared_data() -> Path:
     if not SHARED_DATA_DIR.is_dir():
         raise FileNotFoundError(
             f'{SHARED_DATA_DIR} not found: the tests read real label files '
-            'from ../shared/data beside the repository.')
+            'from ../shared/data beside the repository.'
+        )
     return SHARED_DATA_DIR

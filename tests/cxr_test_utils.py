@@ -16,13 +16,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_tool(args: list[str], timeout: float = 600, **env: str
-             ) -> subprocess.CompletedProcess:
+def run_tool(
+    args: list[str], timeout: float = 600, **env: str
+) -> subprocess.CompletedProcess:
     """Run ``args`` from the repository root with this interpreter as PYTHON."""
-    environment = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
-                       **env)
-    return subprocess.run(args, cwd=REPO_ROOT, env=environment, text=True,
-                          capture_output=True, timeout=timeout)
+    environment = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', **env)
+    return subprocess.run(
+        args,
+        cwd=REPO_ROOT,
+        env=environment,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def output_of(result: subprocess.CompletedProcess) -> str:

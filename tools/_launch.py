@@ -17,16 +17,25 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Arguments every tool takes."""
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. train_dataloader.batch_size=8')
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. train_dataloader.batch_size=8',
+    )
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher (tools/dist_*.sh set pytorch)')
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (tools/dist_*.sh set pytorch)',
+    )
     parser.add_argument(
-        '--unsafe-load', action='store_true',
-        help='fully unpickle trusted legacy checkpoints (can execute code)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+        '--unsafe-load',
+        action='store_true',
+        help='fully unpickle trusted legacy checkpoints (can execute code)',
+    )
+    parser.add_argument(
+        '--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS
+    )
 
 
 def load_config(args: argparse.Namespace) -> Config:

@@ -37,8 +37,10 @@ def pretraining_state_dict(checkpoint: dict, source: str) -> dict[str, torch.Ten
     """The model weights of an mmengine checkpoint (``state_dict`` key)."""
     state_dict = checkpoint.get('state_dict', checkpoint)
     if not any(key.startswith(BACKBONE_PREFIX) for key in state_dict):
-        raise KeyError(f'{source}: no "backbone.*" keys under state_dict; expected '
-                       'a checkpoint written by an mmengine pretraining run')
+        raise KeyError(
+            f'{source}: no "backbone.*" keys under state_dict; expected '
+            'a checkpoint written by an mmengine pretraining run'
+        )
     return state_dict
 
 
@@ -49,26 +51,35 @@ def detect_algorithm(state_dict: dict[str, torch.Tensor]) -> str:
     return 'vit'
 
 
-def strip_prefix(state_dict: dict[str, torch.Tensor],
-                 prefix: str) -> dict[str, torch.Tensor]:
+def strip_prefix(
+    state_dict: dict[str, torch.Tensor], prefix: str
+) -> dict[str, torch.Tensor]:
     """Keep the keys that start with ``prefix``, without it."""
-    return {key[len(prefix):]: value for key, value in state_dict.items()
-            if key.startswith(prefix)}
+    return {
+        key[len(prefix) :]: value
+        for key, value in state_dict.items()
+        if key.startswith(prefix)
+    }
 
 
 _DENSENET_TO_MMPRETRAIN = [
     (re.compile(r'^features\.conv0\.'), 'stem.0.'),
     (re.compile(r'^features\.norm0\.'), 'stem.1.'),
-    (re.compile(r'^features\.denseblock(\d+)\.denselayer(\d+)\.'),
-     lambda m: f'stages.{int(m[1]) - 1}.block.{int(m[2]) - 1}.'),
-    (re.compile(r'^features\.transition(\d+)\.'),
-     lambda m: f'transitions.{int(m[1]) - 1}.'),
+    (
+        re.compile(r'^features\.denseblock(\d+)\.denselayer(\d+)\.'),
+        lambda m: f'stages.{int(m[1]) - 1}.block.{int(m[2]) - 1}.',
+    ),
+    (
+        re.compile(r'^features\.transition(\d+)\.'),
+        lambda m: f'transitions.{int(m[1]) - 1}.',
+    ),
     (re.compile(r'^features\.norm5\.'), 'transitions.3.0.'),
 ]
 
 
 def densenet_torchvision_to_mmpretrain(
-        state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    state_dict: dict[str, torch.Tensor],
+) -> dict[str, torch.Tensor]:
     """Rename torchvision DenseNet-121 keys to mmpretrain ``DenseNet`` keys."""
     renamed = {}
     for key, value in state_dict.items():
@@ -88,13 +99,17 @@ def vit_from_state_dict(state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
 
     projection = state_dict['patch_embed.projection.weight']
     embed_dims, patch_size = projection.shape[0], projection.shape[-1]
-    layer_ids = {int(key.split('.')[1]) for key in state_dict
-                 if key.startswith('layers.')}
+    layer_ids = {
+        int(key.split('.')[1]) for key in state_dict if key.startswith('layers.')
+    }
     num_tokens = state_dict['pos_embed'].shape[1] - 1
-    grid = int(round(num_tokens ** 0.5))
-    arch = dict(embed_dims=embed_dims, num_layers=len(layer_ids),
-                num_heads=max(1, embed_dims // 64),
-                feedforward_channels=state_dict['layers.0.ffn.layers.0.0.weight'].shape[0])
+    grid = int(round(num_tokens**0.5))
+    arch = dict(
+        embed_dims=embed_dims,
+        num_layers=len(layer_ids),
+        num_heads=max(1, embed_dims // 64),
+        feedforward_channels=state_dict['layers.0.ffn.layers.0.0.weight'].shape[0],
+    )
     return CXRViT(arch=arch, img_size=grid * patch_size, patch_size=patch_size)
 
 
@@ -111,27 +126,37 @@ def densenet_from_layout(layout: str) -> torch.nn.Module:
     return network
 
 
-def check_loads(backbone: torch.nn.Module, state_dict: dict[str, torch.Tensor],
-                allowed_missing: tuple[str, ...] = ()) -> tuple[list, list]:
+def check_loads(
+    backbone: torch.nn.Module,
+    state_dict: dict[str, torch.Tensor],
+    allowed_missing: tuple[str, ...] = (),
+) -> tuple[list, list]:
     """Load non-strictly, print the result, fail on unexpected missing keys."""
     result = backbone.load_state_dict(state_dict, strict=False)
     missing = list(result.missing_keys)
     unexpected = list(result.unexpected_keys)
     loaded = len(state_dict) - len(unexpected)
-    print(f'{type(backbone).__name__}: loaded {loaded} tensors; '
-          f'missing {missing or "none"}; unexpected {unexpected or "none"}')
+    print(
+        f'{type(backbone).__name__}: loaded {loaded} tensors; '
+        f'missing {missing or "none"}; unexpected {unexpected or "none"}'
+    )
     needed = [key for key in missing if not key.startswith(allowed_missing)]
     if needed:
         raise KeyError(f'{type(backbone).__name__} misses keys {needed}')
     return missing, unexpected
 
 
-def export_backbone(checkpoint_file: str, out_file: str, algorithm: str = 'auto',
-                    densenet_layout: str = 'torchvision',
-                    key_prefix: str = '') -> dict[str, torch.Tensor]:
+def export_backbone(
+    checkpoint_file: str,
+    out_file: str,
+    algorithm: str = 'auto',
+    densenet_layout: str = 'torchvision',
+    key_prefix: str = '',
+) -> dict[str, torch.Tensor]:
     """Export, verify and save; return the backbone state dict (unprefixed)."""
-    state_dict = pretraining_state_dict(load_checkpoint_file(checkpoint_file),
-                                        checkpoint_file)
+    state_dict = pretraining_state_dict(
+        load_checkpoint_file(checkpoint_file), checkpoint_file
+    )
     if algorithm == 'auto':
         algorithm = detect_algorithm(state_dict)
     if algorithm == 'cnn_mae':
@@ -141,39 +166,57 @@ def export_backbone(checkpoint_file: str, out_file: str, algorithm: str = 'auto'
         check_loads(densenet_from_layout(densenet_layout), backbone_state)
     elif algorithm == 'vit':
         backbone_state = strip_prefix(state_dict, BACKBONE_PREFIX)
-        check_loads(vit_from_state_dict(backbone_state), backbone_state,
-                    allowed_missing=('ln2.',))
+        check_loads(
+            vit_from_state_dict(backbone_state),
+            backbone_state,
+            allowed_missing=('ln2.',),
+        )
     else:
         raise ValueError(f'unknown algorithm {algorithm!r}')
     saved = {key_prefix + key: value for key, value in backbone_state.items()}
     out_path = Path(out_file)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(dict(state_dict=saved,
-                    meta=dict(source=str(checkpoint_file), algorithm=algorithm,
-                              densenet_layout=densenet_layout,
-                              key_prefix=key_prefix)), out_path)
+    torch.save(
+        dict(
+            state_dict=saved,
+            meta=dict(
+                source=str(checkpoint_file),
+                algorithm=algorithm,
+                densenet_layout=densenet_layout,
+                key_prefix=key_prefix,
+            ),
+        ),
+        out_path,
+    )
     print(f'saved {len(saved)} tensors ({algorithm}) to {out_path}')
     return backbone_state
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('checkpoint', help='pretraining checkpoint (mmengine)')
     parser.add_argument('out', help='backbone checkpoint to write')
-    parser.add_argument('--algorithm', default='auto',
-                        choices=['auto', 'vit', 'cnn_mae'])
-    parser.add_argument('--densenet-layout', default='torchvision',
-                        choices=['torchvision', 'mmpretrain'])
-    parser.add_argument('--key-prefix', default='',
-                        help="prefix for every key, e.g. 'backbone.'")
+    parser.add_argument(
+        '--algorithm', default='auto', choices=['auto', 'vit', 'cnn_mae']
+    )
+    parser.add_argument(
+        '--densenet-layout',
+        default='torchvision',
+        choices=['torchvision', 'mmpretrain'],
+    )
+    parser.add_argument(
+        '--key-prefix', default='', help="prefix for every key, e.g. 'backbone.'"
+    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    export_backbone(args.checkpoint, args.out, args.algorithm,
-                    args.densenet_layout, args.key_prefix)
+    export_backbone(
+        args.checkpoint, args.out, args.algorithm, args.densenet_layout, args.key_prefix
+    )
 
 
 if __name__ == '__main__':

@@ -37,26 +37,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('inputs', nargs='+',
-                        help='image files, folders (searched recursively) or .txt '
-                        'lists of image paths')
+    parser.add_argument(
+        'inputs',
+        nargs='+',
+        help='image files, folders (searched recursively) or .txt lists of image paths',
+    )
     parser.add_argument('--out', type=Path, required=True, help='output CSV')
     parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--img-size', type=int,
-                        help='resize size when the test pipeline has no resize')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available()
-                        else 'cpu')
+    parser.add_argument(
+        '--img-size', type=int, help='resize size when the test pipeline has no resize'
+    )
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
     parser.add_argument('--cam-dir', type=Path, help='write Grad-CAM overlays here')
-    parser.add_argument('--classes', nargs='+',
-                        help='class names to explain (default: top-k per image)')
+    parser.add_argument(
+        '--classes', nargs='+', help='class names to explain (default: top-k per image)'
+    )
     parser.add_argument('--cam-top-k', type=int, default=1)
-    parser.add_argument('--unsafe-load', action='store_true',
-                        help='fully unpickle a trusted legacy checkpoint')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='fully unpickle a trusted legacy checkpoint',
+    )
     return parser.parse_args(argv)
 
 
-def write_cams(model, batch: dict, probs: np.ndarray, paths: list[Path],
-               args: argparse.Namespace) -> list[Path]:
+def write_cams(
+    model, batch: dict, probs: np.ndarray, paths: list[Path], args: argparse.Namespace
+) -> list[Path]:
     """One overlay PNG per image and explained class; returns their paths."""
     from PIL import Image
 
@@ -69,11 +78,11 @@ def write_cams(model, batch: dict, probs: np.ndarray, paths: list[Path],
             raise KeyError(f'--classes {unknown} not among the model classes {names}')
         per_image = [[names.index(name) for name in args.classes]] * len(paths)
     else:
-        per_image = [list(np.argsort(-row)[:args.cam_top_k]) for row in probs]
+        per_image = [list(np.argsort(-row)[: args.cam_top_k]) for row in probs]
     data = model.data_preprocessor(batch, training=False)
     written = []
     for row, path in enumerate(paths):
-        inputs = data['inputs'][row:row + 1]
+        inputs = data['inputs'][row : row + 1]
         cams = compute_cams(model, inputs, per_image[row])[0]
         image = batch['inputs'][row].permute(1, 2, 0).cpu().numpy().astype(np.uint8)
         for cam, index in zip(cams, per_image[row]):
@@ -94,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cam_dir:
         args.cam_dir.mkdir(parents=True, exist_ok=True)
     overlays = 0
-    with open(args.out, 'w', newline='') as file, tqdm(
-            total=len(paths), unit='img', desc='infer') as progress:
+    with (
+        open(args.out, 'w', newline='') as file,
+        tqdm(total=len(paths), unit='img', desc='infer') as progress,
+    ):
         writer = csv.writer(file)
         writer.writerow(['path', *names])
         for chunk in batched(paths, args.batch_size):

@@ -25,10 +25,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint to evaluate')
-    parser.add_argument('--out-dir',
-                        help='metrics that accept out_dir write their outputs here')
-    parser.add_argument('--show-dir',
-                        help='segmentation: write prediction overlays here')
+    parser.add_argument(
+        '--out-dir', help='metrics that accept out_dir write their outputs here'
+    )
+    parser.add_argument(
+        '--show-dir', help='segmentation: write prediction overlays here'
+    )
     add_common_args(parser)
     return parser.parse_args()
 
@@ -37,8 +39,10 @@ def _metric_accepts_out_dir(metric_cfg: dict, default_scope: str | None) -> bool
     with METRICS.switch_scope_and_registry(default_scope) as registry:
         metric_cls = registry.get(metric_cfg['type'])
     if metric_cls is None:
-        raise KeyError(f"test_evaluator: metric type {metric_cfg['type']!r} is "
-                       f'not registered in scope {default_scope!r}')
+        raise KeyError(
+            f'test_evaluator: metric type {metric_cfg["type"]!r} is '
+            f'not registered in scope {default_scope!r}'
+        )
     return 'out_dir' in inspect.signature(metric_cls.__init__).parameters
 
 
@@ -64,21 +68,29 @@ def main() -> None:
     if args.out_dir:
         updated = set_metric_out_dir(cfg, args.out_dir)
         if not updated:
-            print(f'[cxr_plugins] no test metric writes outputs; '
-                  f'--out-dir {args.out_dir} unused', flush=True)
+            print(
+                f'[cxr_plugins] no test metric writes outputs; '
+                f'--out-dir {args.out_dir} unused',
+                flush=True,
+            )
     if args.show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None or hook.get('type') != 'SegVisualizationHook':
-            raise ValueError('--show-dir needs a segmentation config '
-                             '(default_hooks.visualization=SegVisualizationHook)')
+            raise ValueError(
+                '--show-dir needs a segmentation config '
+                '(default_hooks.visualization=SegVisualizationHook)'
+            )
         hook.update(draw=True, interval=1, show=False)
         cfg.visualizer.save_dir = osp.abspath(args.show_dir)
 
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if runner.rank == 0:
-        print(f'[cxr_plugins] test metrics: {metrics}\n'
-              f'[cxr_plugins] logs: {runner.log_dir}', flush=True)
+        print(
+            f'[cxr_plugins] test metrics: {metrics}\n'
+            f'[cxr_plugins] logs: {runner.log_dir}',
+            flush=True,
+        )
 
 
 if __name__ == '__main__':

@@ -17,13 +17,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from the given checkpoint, or from the latest one in the '
-        'work dir when no path is given')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (needs a GPU)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale lr by total batch / auto_scale_lr.base_batch_size')
+        'work dir when no path is given',
+    )
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision (needs a GPU)'
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale lr by total batch / auto_scale_lr.base_batch_size',
+    )
     add_common_args(parser)
     return parser.parse_args()
 
@@ -45,8 +53,11 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     runner.train()
     if runner.rank == 0:
-        print(f'[cxr_plugins] checkpoints: {runner.work_dir}\n'
-              f'[cxr_plugins] logs: {runner.log_dir}', flush=True)
+        print(
+            f'[cxr_plugins] checkpoints: {runner.work_dir}\n'
+            f'[cxr_plugins] logs: {runner.log_dir}',
+            flush=True,
+        )
 
 
 if __name__ == '__main__':

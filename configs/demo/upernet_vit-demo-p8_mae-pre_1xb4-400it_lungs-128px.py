@@ -12,13 +12,20 @@ model = dict(
     backbone=dict(
         drop_path_rate=0.1,
         # MAE's final norm (ln1) is unused: the pyramid takes the block outputs.
-        init_cfg=dict(type='CXRPretrained', checkpoint=pretrained,
-                      prefix='backbone.', allowed_unexpected=['ln1.*'])))
+        init_cfg=dict(
+            type='CXRPretrained',
+            checkpoint=pretrained,
+            prefix='backbone.',
+            allowed_unexpected=['ln1.*'],
+        ),
+    )
+)
 max_iters = 400
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=40),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=40,
-         end=max_iters),
+    dict(
+        type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=40, end=max_iters
+    ),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=100)
 default_hooks = dict(checkpoint=dict(interval=100))

@@ -10,17 +10,35 @@ pretrained = 'work_dirs/demo/pretrain/epoch_20.pth'
 model = dict(
     backbone=dict(
         # MAE's final norm (ln1) is unused: global pool + fc_norm (ln2) replace it.
-        init_cfg=dict(type='CXRPretrained', checkpoint=pretrained,
-                      prefix='backbone.', allowed_missing=['ln2.*'],
-                      allowed_unexpected=['ln1.*'])))
+        init_cfg=dict(
+            type='CXRPretrained',
+            checkpoint=pretrained,
+            prefix='backbone.',
+            allowed_missing=['ln2.*'],
+            allowed_unexpected=['ln1.*'],
+        )
+    )
+)
 warmup_epochs = 2
 max_epochs = 15
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min_ratio=1e-2, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min_ratio=1e-2,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=3)
 default_hooks = dict(checkpoint=dict(interval=3))

@@ -8,14 +8,21 @@ Example:
 """
 
 from .inference import (
-                        build_test_pipeline,
-                        class_names_from_config,
-                        find_images,
-                        init_classifier,
-                        predict_batch,
-                        predict_image,
-                        prepare_batch,
+    build_test_pipeline,
+    class_names_from_config,
+    find_images,
+    init_classifier,
+    predict_batch,
+    predict_image,
+    prepare_batch,
 )
 
-__all__ = ['build_test_pipeline', 'class_names_from_config', 'find_images',
-           'init_classifier', 'predict_batch', 'predict_image', 'prepare_batch']
+__all__ = [
+    'build_test_pipeline',
+    'class_names_from_config',
+    'find_images',
+    'init_classifier',
+    'predict_batch',
+    'predict_image',
+    'prepare_batch',
+]

@@ -22,8 +22,13 @@ from torch import nn
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.dcm', '.dicom')
 #: Pipeline steps that already fix the input size.
-RESIZING_TRANSFORMS = ('Resize', 'ResizeEdge', 'CenterCrop', 'RandomResizedCrop',
-                       'FastXRayRandomResizedCrop')
+RESIZING_TRANSFORMS = (
+    'Resize',
+    'ResizeEdge',
+    'CenterCrop',
+    'RandomResizedCrop',
+    'FastXRayRandomResizedCrop',
+)
 
 
 def _load_config(config: str | os.PathLike | Config) -> Config:
@@ -47,7 +52,8 @@ def class_names_from_config(cfg: Config) -> list[str]:
     if not classes:
         raise KeyError(
             f'test_dataloader.dataset ({dataset_cfg["type"]}) names no classes; '
-            'set test_dataloader.dataset.metainfo.classes in the config')
+            'set test_dataloader.dataset.metainfo.classes in the config'
+        )
     return list(classes)
 
 
@@ -80,8 +86,9 @@ def init_classifier(
     classes = None
     if checkpoint is not None:
         # strict: a classifier with missing weights must not predict anything.
-        loaded = load_checkpoint(model, str(checkpoint), map_location='cpu',
-                                 strict=True)
+        loaded = load_checkpoint(
+            model, str(checkpoint), map_location='cpu', strict=True
+        )
         classes = loaded.get('meta', {}).get('dataset_meta', {}).get('classes')
     model.dataset_meta = {'classes': list(classes or class_names_from_config(cfg))}
     model.cfg = cfg
@@ -90,8 +97,9 @@ def init_classifier(
     return model
 
 
-def build_test_pipeline(cfg: Config, img_size: int | None = None,
-                        whole_image: bool = False) -> Compose:
+def build_test_pipeline(
+    cfg: Config, img_size: int | None = None, whole_image: bool = False
+) -> Compose:
     """The config's test pipeline, with a resize inserted when it has none.
 
     Args:
@@ -104,26 +112,39 @@ def build_test_pipeline(cfg: Config, img_size: int | None = None,
     """
     pipeline = copy.deepcopy(list(cfg.test_dataloader.dataset.pipeline))
     if whole_image:
-        pipeline = [step for step in pipeline
-                    if step['type'] not in RESIZING_TRANSFORMS]
+        pipeline = [
+            step for step in pipeline if step['type'] not in RESIZING_TRANSFORMS
+        ]
     if not any(step['type'] in RESIZING_TRANSFORMS for step in pipeline):
         size = img_size or cfg.model.backbone.get('img_size')
         if size is None:
-            raise KeyError('the test pipeline has no resize and model.backbone has '
-                           'no img_size; pass img_size')
-        loader = next((i for i, step in enumerate(pipeline)
-                       if step['type'].startswith('Load')), None)
+            raise KeyError(
+                'the test pipeline has no resize and model.backbone has '
+                'no img_size; pass img_size'
+            )
+        loader = next(
+            (i for i, step in enumerate(pipeline) if step['type'].startswith('Load')),
+            None,
+        )
         if loader is None:
             raise KeyError('the test pipeline has no Load* step')
-        pipeline.insert(loader + 1, dict(type='Resize', scale=(size, size),
-                                         interpolation='bicubic', backend='pillow'))
+        pipeline.insert(
+            loader + 1,
+            dict(
+                type='Resize',
+                scale=(size, size),
+                interpolation='bicubic',
+                backend='pillow',
+            ),
+        )
     from mmpretrain.registry import TRANSFORMS
 
     return Compose([TRANSFORMS.build(step) for step in pipeline])
 
 
-def model_pipeline(model: nn.Module, img_size: int | None = None,
-                   whole_image: bool = False) -> Compose:
+def model_pipeline(
+    model: nn.Module, img_size: int | None = None, whole_image: bool = False
+) -> Compose:
     """Cached :func:`build_test_pipeline` for a model from :func:`init_classifier`."""
     key = (img_size, whole_image)
     cached = getattr(model, '_cxr_pipeline_cache', None)
@@ -133,16 +154,21 @@ def model_pipeline(model: nn.Module, img_size: int | None = None,
     return cached[1]
 
 
-def prepare_batch(model: nn.Module, paths: Sequence[str | os.PathLike],
-                  img_size: int | None = None, whole_image: bool = False) -> dict:
+def prepare_batch(
+    model: nn.Module,
+    paths: Sequence[str | os.PathLike],
+    img_size: int | None = None,
+    whole_image: bool = False,
+) -> dict:
     """Run the test pipeline on ``paths`` and collate (not yet normalised)."""
     pipeline = model_pipeline(model, img_size, whole_image)
     return pseudo_collate([pipeline(dict(img_path=str(path))) for path in paths])
 
 
 @torch.no_grad()
-def predict_batch(model: nn.Module, paths: Sequence[str | os.PathLike],
-                  img_size: int | None = None) -> list[dict[str, float]]:
+def predict_batch(
+    model: nn.Module, paths: Sequence[str | os.PathLike], img_size: int | None = None
+) -> list[dict[str, float]]:
     """Per-class probabilities for a batch of images.
 
     Probabilities are the head's ``pred_score`` (sigmoid for multi-label heads,
@@ -154,14 +180,17 @@ def predict_batch(model: nn.Module, paths: Sequence[str | os.PathLike],
     for sample in samples:
         scores = sample.pred_score.detach().cpu().tolist()
         if len(scores) != len(names):
-            raise ValueError(f'the head predicts {len(scores)} classes, the class '
-                             f'list has {len(names)}: {names}')
+            raise ValueError(
+                f'the head predicts {len(scores)} classes, the class '
+                f'list has {len(names)}: {names}'
+            )
         results.append(dict(zip(names, scores)))
     return results
 
 
-def predict_image(model: nn.Module, path: str | os.PathLike,
-                  img_size: int | None = None) -> dict[str, float]:
+def predict_image(
+    model: nn.Module, path: str | os.PathLike, img_size: int | None = None
+) -> dict[str, float]:
     """Per-class probabilities for one image (PNG / JPEG / DICOM)."""
     return predict_batch(model, [path], img_size)[0]
 
@@ -175,15 +204,23 @@ def find_images(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     found: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            images = sorted(path for path in item.rglob('*')
-                            if path.suffix.lower() in IMAGE_SUFFIXES)
+            images = sorted(
+                path
+                for path in item.rglob('*')
+                if path.suffix.lower() in IMAGE_SUFFIXES
+            )
             if not images:
                 raise FileNotFoundError(f'{item}: no {IMAGE_SUFFIXES} files inside')
             found += images
         elif item.suffix == '.txt':
             lines = [line.strip() for line in item.read_text().splitlines()]
-            found += find_images([item.parent / line if not Path(line).is_absolute()
-                                  else line for line in lines if line])
+            found += find_images(
+                [
+                    item.parent / line if not Path(line).is_absolute() else line
+                    for line in lines
+                    if line
+                ]
+            )
         elif item.is_file():
             found.append(item)
         else:
@@ -194,4 +231,4 @@ def find_images(inputs: Iterable[str | os.PathLike]) -> list[Path]:
 def batched(items: Sequence, size: int) -> Iterator[Sequence]:
     """Consecutive chunks of ``size`` items."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -6,18 +6,26 @@ Pure key-mapping functions; nothing is registered. The CLI is
 """
 
 from .common import (
-                     ConversionError,
-                     ConversionReport,
-                     MappedWeights,
-                     fit_to_target,
-                     resample_patch_projection,
-                     resample_position_embedding,
-                     unwrap_checkpoint,
+    ConversionError,
+    ConversionReport,
+    MappedWeights,
+    fit_to_target,
+    resample_patch_projection,
+    resample_position_embedding,
+    unwrap_checkpoint,
 )
 from .dispatch import FORMATS, convert_checkpoint, detect_format, map_weights
 
 __all__ = [
-    'FORMATS', 'ConversionError', 'ConversionReport', 'MappedWeights',
-    'convert_checkpoint', 'detect_format', 'fit_to_target', 'map_weights',
-    'resample_patch_projection', 'resample_position_embedding', 'unwrap_checkpoint',
+    'FORMATS',
+    'ConversionError',
+    'ConversionReport',
+    'MappedWeights',
+    'convert_checkpoint',
+    'detect_format',
+    'fit_to_target',
+    'map_weights',
+    'resample_patch_projection',
+    'resample_position_embedding',
+    'unwrap_checkpoint',
 ]

@@ -26,11 +26,22 @@ from .common import MappedWeights, strip_prefixes
 # torchvision's own fix-up for DenseNet weights saved before torch 0.4.
 _OLD_DENSENET_NAME = re.compile(
     r'^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.'
-    r'(?:weight|bias|running_mean|running_var))$')
+    r'(?:weight|bias|running_mean|running_var))$'
+)
 
 #: Position in ``nn.Sequential(*resnet.children())`` -> torchvision name.
-RESNET_CHILDREN = ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2',
-                   'layer3', 'layer4', 'avgpool', 'fc')
+RESNET_CHILDREN = (
+    'conv1',
+    'bn1',
+    'relu',
+    'maxpool',
+    'layer1',
+    'layer2',
+    'layer3',
+    'layer4',
+    'avgpool',
+    'fc',
+)
 
 
 def densenet_to_torchvision(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
@@ -53,7 +64,7 @@ def densenet_to_torchvision(state_dict: Mapping[str, torch.Tensor]) -> MappedWei
             mapped.dropped[key] = 'smp U-Net decoder (CNN-MAE pretraining only)'
             continue
         if key.startswith('encoder.'):
-            key = key[len('encoder.'):]
+            key = key[len('encoder.') :]
         key = _OLD_DENSENET_NAME.sub(r'\1\2', key)
         if key.startswith('features.'):
             mapped.backbone[key] = tensor
@@ -85,7 +96,7 @@ def moco_to_resnet(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
         if key.startswith('encoder_q.fc.'):
             mapped.dropped[key] = 'MoCo projection MLP (pretraining only)'
         elif key.startswith('encoder_q.'):
-            encoder[key[len('encoder_q.'):]] = tensor
+            encoder[key[len('encoder_q.') :]] = tensor
         elif key.startswith('encoder_k.') or key in ('queue', 'queue_ptr'):
             mapped.dropped[key] = 'MoCo momentum encoder / queue'
         else:
@@ -102,7 +113,7 @@ def byol_to_resnet(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
     prefix = 'online_network.encoder.'
     for key, tensor in state.items():
         if key.startswith(prefix):
-            index, _, rest = key[len(prefix):].partition('.')
+            index, _, rest = key[len(prefix) :].partition('.')
             if not index.isdigit() or int(index) >= len(RESNET_CHILDREN):
                 mapped.unmapped.append(key)
                 continue

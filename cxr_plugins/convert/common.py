@@ -113,12 +113,14 @@ def unwrap_checkpoint(checkpoint: Mapping) -> tuple[dict[str, torch.Tensor], str
         return _tensors_only(checkpoint), ''
     raise ConversionError(
         f'no state dict found: top-level keys are {sorted(checkpoint)[:10]}, '
-        f'expected one of {WRAPPER_KEYS} holding tensors or a bare state dict')
+        f'expected one of {WRAPPER_KEYS} holding tensors or a bare state dict'
+    )
 
 
 def _tensors_only(state: Mapping) -> dict[str, torch.Tensor]:
-    return {key: value for key, value in state.items()
-            if isinstance(value, torch.Tensor)}
+    return {
+        key: value for key, value in state.items() if isinstance(value, torch.Tensor)
+    }
 
 
 def strip_prefixes(
@@ -132,7 +134,7 @@ def strip_prefixes(
     state = dict(state_dict)
     for prefix in prefixes:
         if state and all(key.startswith(prefix) for key in state):
-            state = {key[len(prefix):]: value for key, value in state.items()}
+            state = {key[len(prefix) :]: value for key, value in state.items()}
     return state
 
 
@@ -157,13 +159,18 @@ def resample_position_embedding(
     old_side = math.isqrt(pos_embed.shape[1] - num_prefix_tokens)
     new_side = math.isqrt(new_num_patches)
     if old_side**2 != pos_embed.shape[1] - num_prefix_tokens or (
-            new_side**2 != new_num_patches):
+        new_side**2 != new_num_patches
+    ):
         raise ConversionError(
             f'pos_embed: only square grids can be resampled, got '
-            f'{pos_embed.shape[1] - num_prefix_tokens} -> {new_num_patches} patches')
+            f'{pos_embed.shape[1] - num_prefix_tokens} -> {new_num_patches} patches'
+        )
     return resample_abs_pos_embed(
-        pos_embed.float(), [new_side, new_side], [old_side, old_side],
-        num_prefix_tokens=num_prefix_tokens).to(pos_embed.dtype)
+        pos_embed.float(),
+        [new_side, new_side],
+        [old_side, old_side],
+        num_prefix_tokens=num_prefix_tokens,
+    ).to(pos_embed.dtype)
 
 
 def resample_patch_projection(weight: torch.Tensor, new_size: int) -> torch.Tensor:
@@ -202,8 +209,7 @@ def fit_to_target(
             elements would come from the checkpoint.
     """
     resamplers = dict(resamplers or {})
-    report = ConversionReport(source_format=source_format,
-                              dropped=dict(mapped.dropped))
+    report = ConversionReport(source_format=source_format, dropped=dict(mapped.dropped))
     report.unexpected = list(mapped.unmapped)
     fitted: dict[str, torch.Tensor] = {}
     for key, tensor in mapped.backbone.items():
@@ -216,12 +222,16 @@ def fit_to_target(
             report.reshaped.append(key)
         if tuple(tensor.shape) != expected:
             report.mismatched.append(
-                f'{key}: checkpoint {tuple(tensor.shape)} vs model {expected}')
+                f'{key}: checkpoint {tuple(tensor.shape)} vs model {expected}'
+            )
             continue
         fitted[key] = tensor.to(target_state[key].dtype).contiguous()
         report.loaded.append(key)
-    counted = {key: value for key, value in target_state.items()
-               if not key.endswith('num_batches_tracked')}
+    counted = {
+        key: value
+        for key, value in target_state.items()
+        if not key.endswith('num_batches_tracked')
+    }
     # BatchNorm step counters are bookkeeping, absent from pre-0.4 checkpoints.
     report.missing = [key for key in counted if key not in fitted]
     total = sum(value.numel() for value in counted.values())
@@ -232,5 +242,6 @@ def fit_to_target(
             f'only {100 * report.filled_fraction:.1f}% of the backbone elements '
             f'were filled from the {source_format} checkpoint (need '
             f'{100 * min_filled_fraction:.0f}%); wrong --format or --arch?\n'
-            + report.format())
+            + report.format()
+        )
     return fitted, report

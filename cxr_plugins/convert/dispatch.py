@@ -56,15 +56,20 @@ def detect_format(state_dict: Mapping[str, torch.Tensor]) -> str:
 
     rules = (
         ('hf_vitmae', has('embeddings.patch_embeddings.projection')),
-        ('evax', has('attn.q_bias') or has('attn.q_proj') or has('mlp.w12')
-         or has('mlp.ffn_ln') or has('mlp.w3')),
+        (
+            'evax',
+            has('attn.q_bias')
+            or has('attn.q_proj')
+            or has('mlp.w12')
+            or has('mlp.ffn_ln')
+            or has('mlp.w3'),
+        ),
         ('mrm', has('bert_encoder.')),
         ('moco', has('encoder_q.')),
         ('byol', has('online_network.')),
         ('swav', has('prototypes.') or has('projection_head.')),
         ('densenet', has('denselayer')),
-        ('msmae', has('blocks.0.attn.qkv') and has('head.weight')
-         and has('decoder_')),
+        ('msmae', has('blocks.0.attn.qkv') and has('head.weight') and has('decoder_')),
         ('medical_mae', has('blocks.0.attn.qkv')),
     )
     for name, matched in rules:
@@ -72,7 +77,8 @@ def detect_format(state_dict: Mapping[str, torch.Tensor]) -> str:
             return name
     raise ConversionError(
         f'cannot detect the checkpoint format from keys such as {keys[:5]}; '
-        f'pass --format (one of {FORMATS})')
+        f'pass --format (one of {FORMATS})'
+    )
 
 
 def map_weights(state_dict: Mapping[str, torch.Tensor], fmt: str) -> MappedWeights:
@@ -81,15 +87,20 @@ def map_weights(state_dict: Mapping[str, torch.Tensor], fmt: str) -> MappedWeigh
         return timm_vit_to_mmpretrain(strip_prefixes(state_dict, ('module.',)))
     if fmt == 'hf_vitmae':
         # ViTMAEForPreTraining nests the encoder under vit., next to decoder.
-        hf = hf_vitmae_to_timm({key.removeprefix('vit.'): value
-                                for key, value in state_dict.items()})
+        hf = hf_vitmae_to_timm(
+            {key.removeprefix('vit.'): value for key, value in state_dict.items()}
+        )
         mapped = timm_vit_to_mmpretrain(hf.backbone)
         mapped.dropped.update(hf.dropped)
         mapped.unmapped += hf.unmapped
         return mapped
     mappers: dict[str, Callable] = dict(
-        evax=eva_to_evax, densenet=densenet_to_torchvision, moco=moco_to_resnet,
-        byol=byol_to_resnet, swav=swav_to_resnet)
+        evax=eva_to_evax,
+        densenet=densenet_to_torchvision,
+        moco=moco_to_resnet,
+        byol=byol_to_resnet,
+        swav=swav_to_resnet,
+    )
     if fmt not in mappers:
         raise ConversionError(f'unknown format {fmt!r}; expected one of {FORMATS}')
     return mappers[fmt](state_dict)
@@ -111,8 +122,11 @@ def build_target(
     from mmpretrain.registry import MODELS
 
     if fmt in VIT_FORMATS or fmt == 'evax':
-        proj_key = ('patch_embed.projection.weight' if fmt in VIT_FORMATS
-                    else 'patch_embed.proj.weight')
+        proj_key = (
+            'patch_embed.projection.weight'
+            if fmt in VIT_FORMATS
+            else 'patch_embed.proj.weight'
+        )
         for key in (proj_key, 'pos_embed'):
             if key not in mapped.backbone:
                 raise ConversionError(f'{fmt} checkpoint has no {key}')
@@ -121,11 +135,19 @@ def build_target(
         patch = patch_size or source_patch
         size = img_size or source_grid * source_patch
         if fmt == 'evax':
-            cfg = dict(type='EVAX', arch=arch or infer_evax_arch(mapped.backbone),
-                       img_size=size, patch_size=patch)
+            cfg = dict(
+                type='EVAX',
+                arch=arch or infer_evax_arch(mapped.backbone),
+                img_size=size,
+                patch_size=patch,
+            )
         else:
-            cfg = dict(type='CXRViT', arch=arch or _infer_vit_arch(mapped.backbone),
-                       img_size=size, patch_size=patch)
+            cfg = dict(
+                type='CXRViT',
+                arch=arch or _infer_vit_arch(mapped.backbone),
+                img_size=size,
+                patch_size=patch,
+            )
         return ConversionTarget(MODELS.build(cfg), cfg, 'pos_embed', proj_key)
     if fmt == 'densenet':
         cfg = dict(type='CXRDenseNet', arch=arch or '121')
@@ -139,9 +161,11 @@ def _infer_vit_arch(state_dict: Mapping[str, torch.Tensor]) -> dict:
 
     geometry = infer_vit_geometry(state_dict)
     return dict(
-        embed_dims=geometry['embed_dims'], num_layers=geometry['num_layers'],
+        embed_dims=geometry['embed_dims'],
+        num_layers=geometry['num_layers'],
         num_heads=max(geometry['embed_dims'] // 64, 1),
-        feedforward_channels=geometry['feedforward_channels'])
+        feedforward_channels=geometry['feedforward_channels'],
+    )
 
 
 def convert_checkpoint(
@@ -179,16 +203,19 @@ def convert_checkpoint(
         route_final_norm(mapped, set(target_state), renamed)
     resamplers = {}
     if target.pos_embed_key:
-        resamplers[target.pos_embed_key] = (
-            lambda tensor, shape: resample_position_embedding(tensor, shape[1] - 1))
-        resamplers[target.patch_proj_key] = (
-            lambda tensor, shape: resample_patch_projection(tensor, shape[-1]))
+        resamplers[target.pos_embed_key] = lambda tensor, shape: (
+            resample_position_embedding(tensor, shape[1] - 1)
+        )
+        resamplers[target.patch_proj_key] = lambda tensor, shape: (
+            resample_patch_projection(tensor, shape[-1])
+        )
     fitted, report = fit_to_target(mapped, target_state, fmt, resamplers)
     report.renamed = renamed
     if arch is None and fmt in (*VIT_FORMATS, 'evax'):
         report.notes.append(
             'num_heads is not stored in the weights; assumed head dim 64 '
-            f'({target.backbone_cfg["arch"]}); pass --arch if that is wrong')
+            f'({target.backbone_cfg["arch"]}); pass --arch if that is wrong'
+        )
     output = {f'backbone.{key}': value for key, value in fitted.items()}
     if mapped.head:
         head_classes = mapped.head['fc.weight'].shape[0]
@@ -200,5 +227,6 @@ def convert_checkpoint(
             for key in mapped.head:
                 report.dropped[f'head.{key}'] = (
                     f'classifier with {head_classes} outputs '
-                    f'(--num-classes {num_classes})')
+                    f'(--num-classes {num_classes})'
+                )
     return output, report, target

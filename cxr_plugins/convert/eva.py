@@ -52,14 +52,15 @@ def eva_to_evax(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
     mapped = MappedWeights()
     has_fc_norm = any(key.startswith('fc_norm.') for key in state)
     for key, tensor in state.items():
-        reason = next((why for pattern, why in EVA_PRETRAIN_ONLY
-                       if re.search(pattern, key)), None)
+        reason = next(
+            (why for pattern, why in EVA_PRETRAIN_ONLY if re.search(pattern, key)), None
+        )
         if has_fc_norm and key.startswith('norm.'):
             reason = 'final norm unused: the checkpoint has its own fc_norm'
         if reason is not None:
             mapped.dropped[key] = reason
         elif key.startswith('head.'):
-            mapped.head['fc.' + key[len('head.'):]] = tensor
+            mapped.head['fc.' + key[len('head.') :]] = tensor
         elif (new_key := rename_by_rules(key, EVA_RENAMES)) is not None:
             mapped.backbone[new_key] = tensor
         else:
@@ -70,8 +71,11 @@ def eva_to_evax(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
 def infer_evax_arch(state_dict: Mapping[str, torch.Tensor]) -> dict:
     """Build an ``EVAX`` arch dict from mapped keys (head dim 64, as EVA-X)."""
     embed_dim = state_dict['cls_token'].shape[-1]
-    depth = 1 + max(int(match.group(1)) for key in state_dict
-                    if (match := re.match(r'blocks\.(\d+)\.', key)))
+    depth = 1 + max(
+        int(match.group(1))
+        for key in state_dict
+        if (match := re.match(r'blocks\.(\d+)\.', key))
+    )
     return dict(
         embed_dim=embed_dim,
         depth=depth,

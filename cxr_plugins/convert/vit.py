@@ -54,7 +54,8 @@ HF_TO_TIMM = (
     (r'^classifier\.', 'head.'),
 )
 _HF_QKV = re.compile(
-    r'^encoder\.layer\.(\d+)\.attention\.attention\.(query|key|value)\.(weight|bias)$')
+    r'^encoder\.layer\.(\d+)\.attention\.attention\.(query|key|value)\.(weight|bias)$'
+)
 
 
 def rename_by_rules(key: str, rules: tuple[tuple[str, str], ...]) -> str | None:
@@ -80,12 +81,13 @@ def timm_vit_to_mmpretrain(state_dict: Mapping[str, torch.Tensor]) -> MappedWeig
     """
     mapped = MappedWeights()
     for key, tensor in state_dict.items():
-        reason = next((why for prefix, why in TIMM_PRETRAIN_ONLY
-                       if key.startswith(prefix)), None)
+        reason = next(
+            (why for prefix, why in TIMM_PRETRAIN_ONLY if key.startswith(prefix)), None
+        )
         if reason is not None:
             mapped.dropped[key] = reason
         elif key.startswith('head.'):
-            mapped.head['fc.' + key[len('head.'):]] = tensor
+            mapped.head['fc.' + key[len('head.') :]] = tensor
         elif (new_key := rename_by_rules(key, TIMM_TO_MMPRETRAIN)) is not None:
             mapped.backbone[new_key] = tensor
         else:
@@ -105,8 +107,12 @@ def route_final_norm(
     """
     for suffix in ('weight', 'bias'):
         source, fc_norm = f'ln1.{suffix}', f'ln2.{suffix}'
-        if (source in mapped.backbone and source not in target_keys
-                and fc_norm in target_keys and fc_norm not in mapped.backbone):
+        if (
+            source in mapped.backbone
+            and source not in target_keys
+            and fc_norm in target_keys
+            and fc_norm not in mapped.backbone
+        ):
             mapped.backbone[fc_norm] = mapped.backbone.pop(source)
             renamed.append(f'norm.{suffix} -> {fc_norm} (final norm used as fc_norm)')
 
@@ -142,9 +148,11 @@ def hf_vitmae_to_timm(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
         if set(parts) != {'query', 'key', 'value'}:
             raise ValueError(
                 f'encoder.layer.{layer}.attention.attention: expected query, key '
-                f'and value {kind}, found only {sorted(parts)}')
+                f'and value {kind}, found only {sorted(parts)}'
+            )
         mapped.backbone[f'blocks.{layer}.attn.qkv.{kind}'] = torch.cat(
-            [parts['query'], parts['key'], parts['value']], dim=0)
+            [parts['query'], parts['key'], parts['value']], dim=0
+        )
     return mapped
 
 
@@ -158,13 +166,19 @@ def infer_vit_geometry(state_dict: Mapping[str, torch.Tensor]) -> dict[str, int]
         ``embed_dims``, ``num_layers``, ``patch_size``, ``num_patches`` and
         ``feedforward_channels``.
     """
-    for key in ('patch_embed.projection.weight', 'pos_embed',
-                'layers.0.ffn.layers.0.0.weight'):
+    for key in (
+        'patch_embed.projection.weight',
+        'pos_embed',
+        'layers.0.ffn.layers.0.0.weight',
+    ):
         if key not in state_dict:
             raise KeyError(f'cannot infer the ViT geometry: {key} missing')
     projection = state_dict['patch_embed.projection.weight']
-    layer_ids = {int(match.group(1)) for key in state_dict
-                 if (match := re.match(r'layers\.(\d+)\.', key))}
+    layer_ids = {
+        int(match.group(1))
+        for key in state_dict
+        if (match := re.match(r'layers\.(\d+)\.', key))
+    }
     return dict(
         embed_dims=projection.shape[0],
         num_layers=max(layer_ids) + 1,

@@ -18,11 +18,26 @@ from .rsna_pneumonia import RSNA_CLASSES, RSNAPneumonia
 from .tables import LabelTableError
 
 __all__ = [
-    'transforms', 'CXRBadImageReportHook', 'CXRBaseDataset', 'LabelTable',
-    'CHEXPERT_CLASSES', 'CHEXPERT_COMPETITION_CLASSES', 'SEED_UNCERTAIN_POLICY',
-    'CheXpert', 'COVIDX_2_CLASSES', 'COVIDX_3_CLASSES', 'COVIDx', 'CXRImageFolder',
-    'PatientLeakageError', 'assert_no_leakage', 'find_overlaps', 'MIMICCXR',
-    'NIH_CLASSES', 'NIHChestXray14', 'RSNA_CLASSES', 'RSNAPneumonia',
+    'transforms',
+    'CXRBadImageReportHook',
+    'CXRBaseDataset',
+    'LabelTable',
+    'CHEXPERT_CLASSES',
+    'CHEXPERT_COMPETITION_CLASSES',
+    'SEED_UNCERTAIN_POLICY',
+    'CheXpert',
+    'COVIDX_2_CLASSES',
+    'COVIDX_3_CLASSES',
+    'COVIDx',
+    'CXRImageFolder',
+    'PatientLeakageError',
+    'assert_no_leakage',
+    'find_overlaps',
+    'MIMICCXR',
+    'NIH_CLASSES',
+    'NIHChestXray14',
+    'RSNA_CLASSES',
+    'RSNAPneumonia',
     'LabelTableError',
 ]
 from .image_report import CXRImageReportDataset, MRMTokenizeReport  # noqa: F401

@@ -41,11 +41,13 @@ class CXRBadImageReportHook(Hook):
             dataset.clear_bad_images()
             if not bad:
                 continue
-            listed = '\n'.join(f'  {path}: {reason}'
-                               for path, reason in bad[:self.max_listed])
+            listed = '\n'.join(
+                f'  {path}: {reason}' for path, reason in bad[: self.max_listed]
+            )
             more = len(bad) - self.max_listed
             runner.logger.log(
                 logging.WARNING,
                 f'epoch {runner.epoch}: {len(bad)} unreadable image(s) skipped in '
                 f'{dataset.ann_file}:\n{listed}'
-                + (f'\n  ... and {more} more' if more > 0 else ''))
+                + (f'\n  ... and {more} more' if more > 0 else ''),
+            )

@@ -81,8 +81,9 @@ class LabelTable:
         and ``gt_score`` (float32 multi-hot, -1 = ignored); single-label ones get
         ``gt_label`` (int). ``PackInputs`` puts both into the ``DataSample``.
         """
-        info = dict(img_path=_text(self.img_path[idx]),
-                    patient_id=_text(self.patient_id[idx]))
+        info = dict(
+            img_path=_text(self.img_path[idx]), patient_id=_text(self.patient_id[idx])
+        )
         if self.multi_label:
             score = self.labels[idx].astype(np.float32)
             info['gt_score'] = score
@@ -114,15 +115,17 @@ class CXRBaseDataset(BaseDataset):
             ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
 
-    def __init__(self,
-                 ann_file: str = '',
-                 split: str | None = None,
-                 patient_split: Mapping[str, float] | None = None,
-                 fraction: float = 1.0,
-                 seed: int = 0,
-                 disjoint_from: Sequence[str] = (),
-                 skip_bad_images: bool = False,
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str = '',
+        split: str | None = None,
+        patient_split: Mapping[str, float] | None = None,
+        fraction: float = 1.0,
+        seed: int = 0,
+        disjoint_from: Sequence[str] = (),
+        skip_bad_images: bool = False,
+        **kwargs,
+    ):
         if patient_split is not None and split is None:
             raise ValueError('patient_split needs split= (one of its keys)')
         if not 0.0 < fraction <= 1.0:
@@ -134,7 +137,8 @@ class CXRBaseDataset(BaseDataset):
         self.disjoint_from = list(disjoint_from)
         self.skip_bad_images = skip_bad_images
         self.bad_image_log = osp.join(
-            tempfile.gettempdir(), f'cxr_bad_images_{uuid.uuid4().hex}.tsv')
+            tempfile.gettempdir(), f'cxr_bad_images_{uuid.uuid4().hex}.tsv'
+        )
         super().__init__(ann_file=ann_file, **kwargs)
 
     def resolve(self, path: str) -> str:
@@ -157,17 +161,27 @@ class CXRBaseDataset(BaseDataset):
         ``fraction``."""
         table = self.load_table(self.ann_file)
         if self.patient_split is not None:
-            table = table.select(patient_split_mask(
-                table.patient_id, self.patient_split, self.split, self.seed))
+            table = table.select(
+                patient_split_mask(
+                    table.patient_id, self.patient_split, self.split, self.seed
+                )
+            )
         for other in self.disjoint_from:
             other_table = self.load_table(self.resolve(other))
-            assert_no_leakage({self.ann_file: table.patient_id,
-                               self.resolve(other): other_table.patient_id})
+            assert_no_leakage(
+                {
+                    self.ann_file: table.patient_id,
+                    self.resolve(other): other_table.patient_id,
+                }
+            )
         table = table.select(
-            patient_fraction_mask(table.patient_id, self.fraction, self.seed))
+            patient_fraction_mask(table.patient_id, self.fraction, self.seed)
+        )
         if len(table.img_path) == 0:
-            raise ValueError(f'{self.ann_file}: no images left after split='
-                             f'{self.split!r}, fraction={self.fraction}')
+            raise ValueError(
+                f'{self.ann_file}: no images left after split='
+                f'{self.split!r}, fraction={self.fraction}'
+            )
         return table
 
     def load_data_list(self) -> list[dict]:
@@ -182,8 +196,10 @@ class CXRBaseDataset(BaseDataset):
         if self._fully_initialized:
             return
         if self.filter_cfg:
-            raise ValueError(f'{type(self).__name__} does not support filter_cfg; '
-                             'use split/fraction/view filters')
+            raise ValueError(
+                f'{type(self).__name__} does not support filter_cfg; '
+                'use split/fraction/view filters'
+            )
         self.table = self.load_selected_table()
         if self._indices is not None:
             self.get_subset_(self._indices)
@@ -222,8 +238,10 @@ class CXRBaseDataset(BaseDataset):
             except BadXRayImageError as err:
                 self._record_bad_image(err)
                 idx = self._rand_another()
-        raise RuntimeError(f'{self.ann_file}: {self.max_refetch + 1} unreadable '
-                           'images in a row; see bad_images()')
+        raise RuntimeError(
+            f'{self.ann_file}: {self.max_refetch + 1} unreadable '
+            'images in a row; see bad_images()'
+        )
 
     def _record_bad_image(self, err: BadXRayImageError) -> None:
         # One O_APPEND write per line: safe across dataloader worker processes.
@@ -233,8 +251,9 @@ class CXRBaseDataset(BaseDataset):
             os.write(fd, line.encode())
         finally:
             os.close(fd)
-        print_log(f'skipped unreadable image {err}', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'skipped unreadable image {err}', logger='current', level=logging.WARNING
+        )
 
     def bad_images(self) -> list[tuple[str, str]]:
         """``(path, reason)`` of every sample skipped since the last clear."""

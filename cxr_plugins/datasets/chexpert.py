@@ -18,20 +18,37 @@ from .tables import (
 )
 
 CHEXPERT_CLASSES = (
-    'No Finding', 'Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity',
-    'Lung Lesion', 'Edema', 'Consolidation', 'Pneumonia', 'Atelectasis',
-    'Pneumothorax', 'Pleural Effusion', 'Pleural Other', 'Fracture',
-    'Support Devices')
+    'No Finding',
+    'Enlarged Cardiomediastinum',
+    'Cardiomegaly',
+    'Lung Opacity',
+    'Lung Lesion',
+    'Edema',
+    'Consolidation',
+    'Pneumonia',
+    'Atelectasis',
+    'Pneumothorax',
+    'Pleural Effusion',
+    'Pleural Other',
+    'Fracture',
+    'Support Devices',
+)
 # The 5 competition tasks in the column order of the MRM split files.
 CHEXPERT_COMPETITION_CLASSES = (
-    'Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion')
+    'Atelectasis',
+    'Cardiomegaly',
+    'Consolidation',
+    'Edema',
+    'Pleural Effusion',
+)
 # medical_mae / EVA-X: U-Ones for Edema and Atelectasis, U-Zeros for the rest.
 SEED_UNCERTAIN_POLICY = dict(default='zeros', Atelectasis='ones', Edema='ones')
 UNCERTAIN_VALUES = {'ones': 1.0, 'zeros': 0.0, 'ignore': -1.0}
 
 
-def resolve_uncertain_policy(policy: str | Mapping[str, str],
-                             classes: Sequence[str]) -> np.ndarray:
+def resolve_uncertain_policy(
+    policy: str | Mapping[str, str], classes: Sequence[str]
+) -> np.ndarray:
     """Per-class value that replaces an uncertain (-1) label.
 
     Args:
@@ -48,22 +65,30 @@ def resolve_uncertain_policy(policy: str | Mapping[str, str],
         policy = dict(default=policy)
     unknown = set(policy) - set(classes) - {'default'}
     if unknown:
-        raise KeyError(f'uncertain_policy names {sorted(unknown)}, not among '
-                       f'the classes {list(classes)}')
+        raise KeyError(
+            f'uncertain_policy names {sorted(unknown)}, not among '
+            f'the classes {list(classes)}'
+        )
     values = []
     for name in classes:
         if name not in policy and 'default' not in policy:
             raise KeyError(f'uncertain_policy has no entry (or default) for {name!r}')
         choice = policy.get(name, policy.get('default'))
         if choice not in UNCERTAIN_VALUES:
-            raise ValueError(f'uncertain_policy[{name!r}]={choice!r}; expected one '
-                             f'of {list(UNCERTAIN_VALUES)}')
+            raise ValueError(
+                f'uncertain_policy[{name!r}]={choice!r}; expected one '
+                f'of {list(UNCERTAIN_VALUES)}'
+            )
         values.append(UNCERTAIN_VALUES[choice])
     return np.asarray(values, dtype=np.float32)
 
 
-def apply_uncertain_policy(path: str, frame: pd.DataFrame, classes: Sequence[str],
-                           policy: str | Mapping[str, str]) -> np.ndarray:
+def apply_uncertain_policy(
+    path: str,
+    frame: pd.DataFrame,
+    classes: Sequence[str],
+    policy: str | Mapping[str, str],
+) -> np.ndarray:
     """CheXpert-style 1.0 / 0.0 / -1.0 / blank columns -> float32 (N, C).
 
     Blank means "not mentioned" and becomes 0; -1 (uncertain) becomes the
@@ -77,8 +102,9 @@ def apply_uncertain_policy(path: str, frame: pd.DataFrame, classes: Sequence[str
     return np.where(uncertain, replacement[None, :], labels).astype(np.float32)
 
 
-def patient_from_chexpert_path(path: str, image_paths: np.ndarray,
-                               first_line: int) -> np.ndarray:
+def patient_from_chexpert_path(
+    path: str, image_paths: np.ndarray, first_line: int
+) -> np.ndarray:
     """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``.
 
     Plain ``str.find`` (a regex search is several times slower on 200k paths).
@@ -87,9 +113,13 @@ def patient_from_chexpert_path(path: str, image_paths: np.ndarray,
     for row, image in enumerate(image_paths.tolist()):
         start = image.find('/patient') + 1
         end = image.find('/', start)
-        if start == 0 or end < 0 or not image[start + 7:end].isdigit():
-            raise LabelTableError(path, f'no patientNNNNN folder in {image!r}',
-                                  line=row + first_line, column='Path')
+        if start == 0 or end < 0 or not image[start + 7 : end].isdigit():
+            raise LabelTableError(
+                path,
+                f'no patientNNNNN folder in {image!r}',
+                line=row + first_line,
+                column='Path',
+            )
         patients.append(image[start:end])
     return np.array(patients)
 
@@ -114,22 +144,27 @@ class CheXpert(CXRBaseDataset):
         **kwargs: See :class:`CXRBaseDataset`.
     """
 
-    def __init__(self,
-                 ann_file: str,
-                 classes: Sequence[str] = CHEXPERT_COMPETITION_CLASSES,
-                 uncertain_policy: str | Mapping[str, str] = SEED_UNCERTAIN_POLICY,
-                 frontal_only: bool = False,
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        classes: Sequence[str] = CHEXPERT_COMPETITION_CLASSES,
+        uncertain_policy: str | Mapping[str, str] = SEED_UNCERTAIN_POLICY,
+        frontal_only: bool = False,
+        **kwargs,
+    ):
         unknown = [name for name in classes if name not in CHEXPERT_CLASSES]
         if unknown:
-            raise KeyError(f'unknown CheXpert classes {unknown}; expected a subset '
-                           f'of {list(CHEXPERT_CLASSES)}')
+            raise KeyError(
+                f'unknown CheXpert classes {unknown}; expected a subset '
+                f'of {list(CHEXPERT_CLASSES)}'
+            )
         resolve_uncertain_policy(uncertain_policy, classes)
         self.label_names = tuple(classes)
         self.uncertain_policy = uncertain_policy
         self.frontal_only = frontal_only
-        super().__init__(ann_file=ann_file,
-                         metainfo=dict(classes=self.label_names), **kwargs)
+        super().__init__(
+            ann_file=ann_file, metainfo=dict(classes=self.label_names), **kwargs
+        )
 
     def load_table(self, ann_file: str) -> LabelTable:
         if ann_file.endswith(('.csv', '.csv.gz', '.csv.zip')):
@@ -138,37 +173,49 @@ class CheXpert(CXRBaseDataset):
 
     def _load_csv(self, ann_file: str) -> LabelTable:
         frame = read_csv_table(
-            ann_file, ['Path', 'Frontal/Lateral', *self.label_names],
-            dtype={'Path': str})
+            ann_file,
+            ['Path', 'Frontal/Lateral', *self.label_names],
+            dtype={'Path': str},
+        )
         paths = frame['Path'].to_numpy(dtype=str)
         check_unique(ann_file, paths, 'Path', first_line=2)
-        labels = apply_uncertain_policy(ann_file, frame, self.label_names,
-                                        self.uncertain_policy)
-        table = LabelTable(self.image_path(paths),
-                           patient_from_chexpert_path(ann_file, paths, 2), labels)
+        labels = apply_uncertain_policy(
+            ann_file, frame, self.label_names, self.uncertain_policy
+        )
+        table = LabelTable(
+            self.image_path(paths),
+            patient_from_chexpert_path(ann_file, paths, 2),
+            labels,
+        )
         if self.frontal_only:
             views = frame['Frontal/Lateral']
             bad = ~views.isin(['Frontal', 'Lateral']).to_numpy()
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
                 raise LabelTableError(
-                    ann_file, f"value {views.iat[row]!r} is not 'Frontal' or "
-                    "'Lateral'", line=row + 2, column='Frontal/Lateral')
+                    ann_file,
+                    f"value {views.iat[row]!r} is not 'Frontal' or 'Lateral'",
+                    line=row + 2,
+                    column='Frontal/Lateral',
+                )
             table = table.select((views == 'Frontal').to_numpy())
         return table
 
     def _load_split_file(self, ann_file: str) -> LabelTable:
         if set(self.label_names) - set(CHEXPERT_COMPETITION_CLASSES):
-            raise ValueError(f'{ann_file}: split files carry only '
-                             f'{list(CHEXPERT_COMPETITION_CLASSES)}; got classes '
-                             f'{list(self.label_names)}')
-        paths, values = read_split_file(ann_file,
-                                        len(CHEXPERT_COMPETITION_CLASSES))
+            raise ValueError(
+                f'{ann_file}: split files carry only '
+                f'{list(CHEXPERT_COMPETITION_CLASSES)}; got classes '
+                f'{list(self.label_names)}'
+            )
+        paths, values = read_split_file(ann_file, len(CHEXPERT_COMPETITION_CLASSES))
         check_unique(ann_file, paths, 'path')
         columns = [CHEXPERT_COMPETITION_CLASSES.index(n) for n in self.label_names]
-        table = LabelTable(self.image_path(paths),
-                           patient_from_chexpert_path(ann_file, paths, 1),
-                           values[:, columns].astype(np.float32))
+        table = LabelTable(
+            self.image_path(paths),
+            patient_from_chexpert_path(ann_file, paths, 1),
+            values[:, columns].astype(np.float32),
+        )
         if self.frontal_only:
             table = table.select(np.char.endswith(paths, '_frontal.jpg'))
         return table

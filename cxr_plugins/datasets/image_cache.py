@@ -57,30 +57,46 @@ def load_resized_grey(path: str | os.PathLike, size: int) -> np.ndarray:
     return resize_grey(image, out_h, out_w)
 
 
-def build_image_cache(paths: Iterable[str | os.PathLike], root: str | os.PathLike,
-                      cache_dir: str | os.PathLike, size: int) -> int:
+def build_image_cache(
+    paths: Iterable[str | os.PathLike],
+    root: str | os.PathLike,
+    cache_dir: str | os.PathLike,
+    size: int,
+) -> int:
     """Write the cache of ``paths`` (JPEG/PNG) to ``cache_dir``; returns the count."""
     paths = list(paths)
     if not paths:
         raise ValueError(f'no images to cache under {root}')
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    images = np.lib.format.open_memmap(cache_dir / 'images.npy', mode='w+',
-                                       dtype=np.uint8, shape=(len(paths), size, size))
+    images = np.lib.format.open_memmap(
+        cache_dir / 'images.npy',
+        mode='w+',
+        dtype=np.uint8,
+        shape=(len(paths), size, size),
+    )
     shapes = np.zeros((len(paths), 2), dtype=np.int32)
     keys = []
     for index, path in enumerate(paths):
         resized = load_resized_grey(path, size)
-        images[index, :resized.shape[0], :resized.shape[1]] = resized
+        images[index, : resized.shape[0], : resized.shape[1]] = resized
         shapes[index] = resized.shape
         keys.append(cache_key(path, root))
     images.flush()
     del images
     np.save(cache_dir / 'shapes.npy', shapes)
     (cache_dir / 'keys.txt').write_text('\n'.join(keys) + '\n')
-    (cache_dir / 'meta.json').write_text(json.dumps(
-        dict(size=size, count=len(paths), root=str(Path(root).resolve()),
-             format_version=FORMAT_VERSION), indent=1))
+    (cache_dir / 'meta.json').write_text(
+        json.dumps(
+            dict(
+                size=size,
+                count=len(paths),
+                root=str(Path(root).resolve()),
+                format_version=FORMAT_VERSION,
+            ),
+            indent=1,
+        )
+    )
     return len(paths)
 
 
@@ -93,18 +109,23 @@ class XRayImageCache:
             the root recorded when the cache was built.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike,
-                 data_root: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, cache_dir: str | os.PathLike, data_root: str | os.PathLike | None = None
+    ) -> None:
         self.cache_dir = Path(cache_dir)
         meta_file = self.cache_dir / 'meta.json'
         if not meta_file.is_file():
-            raise FileNotFoundError(f'{meta_file} not found: build the cache with '
-                                    'tools/data/build_image_cache.py')
+            raise FileNotFoundError(
+                f'{meta_file} not found: build the cache with '
+                'tools/data/build_image_cache.py'
+            )
         self.meta = json.loads(meta_file.read_text())
         if self.meta.get('format_version') != FORMAT_VERSION:
-            raise ValueError(f'{meta_file}: format_version '
-                             f"{self.meta.get('format_version')!r}, expected "
-                             f'{FORMAT_VERSION}; rebuild the cache')
+            raise ValueError(
+                f'{meta_file}: format_version '
+                f'{self.meta.get("format_version")!r}, expected '
+                f'{FORMAT_VERSION}; rebuild the cache'
+            )
         self.data_root = str(data_root) if data_root is not None else self.meta['root']
         self._images: np.ndarray | None = None
         self._shapes: np.ndarray | None = None
@@ -115,9 +136,11 @@ class XRayImageCache:
         self._shapes = np.load(self.cache_dir / 'shapes.npy')
         keys = (self.cache_dir / 'keys.txt').read_text().splitlines()
         if len(keys) != len(self._images) or len(self._shapes) != len(self._images):
-            raise ValueError(f'{self.cache_dir}: {len(keys)} keys, '
-                             f'{len(self._shapes)} shapes and {len(self._images)} '
-                             'images; the cache is incomplete, rebuild it')
+            raise ValueError(
+                f'{self.cache_dir}: {len(keys)} keys, '
+                f'{len(self._shapes)} shapes and {len(self._images)} '
+                'images; the cache is incomplete, rebuild it'
+            )
         self._index = {key: index for index, key in enumerate(keys)}
 
     def __len__(self) -> int:
@@ -129,8 +152,10 @@ class XRayImageCache:
             self._open()
         key = cache_key(path, self.data_root)
         if key not in self._index:
-            raise KeyError(f'{path} (key {key!r}) is not in the cache '
-                           f'{self.cache_dir} built from {self.data_root}')
+            raise KeyError(
+                f'{path} (key {key!r}) is not in the cache '
+                f'{self.cache_dir} built from {self.data_root}'
+            )
         index = self._index[key]
         height, width = self._shapes[index]
         return self._images[index, :height, :width]

@@ -32,16 +32,19 @@ class CXRImageFolder(CXRBaseDataset):
 
     def __init__(self, split: str, classes: Sequence[str] | None = None, **kwargs):
         if kwargs.get('patient_split') is not None:
-            raise ValueError('CXRImageFolder has its own split folders; '
-                             'patient_split is not supported')
+            raise ValueError(
+                'CXRImageFolder has its own split folders; '
+                'patient_split is not supported'
+            )
         self.folder_classes = tuple(classes) if classes is not None else None
         root = osp.join(kwargs.get('data_root', '') or '', split)
         if not osp.isdir(root):
             raise FileNotFoundError(f'{root}: split folder does not exist')
         found = sorted(e.name for e in os.scandir(root) if e.is_dir())
         names = self.folder_classes or tuple(found)
-        super().__init__(ann_file='', split=split, metainfo=dict(classes=names),
-                         **kwargs)
+        super().__init__(
+            ann_file='', split=split, metainfo=dict(classes=names), **kwargs
+        )
 
     def load_table(self, ann_file: str) -> LabelTable:
         root = osp.join(self.data_root or '', self.split)
@@ -49,15 +52,17 @@ class CXRImageFolder(CXRBaseDataset):
         found = sorted(e.name for e in os.scandir(root) if e.is_dir())
         extra = sorted(set(found) - set(names))
         if extra:
-            raise ValueError(f'{root}: class folder(s) {extra} are not in classes '
-                             f'{list(names)}')
+            raise ValueError(
+                f'{root}: class folder(s) {extra} are not in classes {list(names)}'
+            )
         paths, labels = [], []
         for label, name in enumerate(names):
             folder = osp.join(root, name)
             if not osp.isdir(folder):
                 raise FileNotFoundError(f'{folder}: class folder does not exist')
-            files = sorted(f for f in os.listdir(folder)
-                           if f.lower().endswith(IMAGE_SUFFIXES))
+            files = sorted(
+                f for f in os.listdir(folder) if f.lower().endswith(IMAGE_SUFFIXES)
+            )
             paths += [osp.join(folder, f) for f in files]
             labels += [label] * len(files)
         if not paths:

@@ -27,18 +27,24 @@ def find_overlaps(groups: Mapping[str, Iterable]) -> dict[tuple[str, str], np.nd
         ``{(name_a, name_b): sorted unique shared ids}`` for every pair, in the
         order of ``groups`` (empty arrays included).
     """
-    unique = {name: np.unique(np.asarray(list(ids)).astype(str))
-              for name, ids in groups.items()}
-    return {(a, b): np.intersect1d(unique[a], unique[b], assume_unique=True)
-            for a, b in combinations(unique, 2)}
+    unique = {
+        name: np.unique(np.asarray(list(ids)).astype(str))
+        for name, ids in groups.items()
+    }
+    return {
+        (a, b): np.intersect1d(unique[a], unique[b], assume_unique=True)
+        for a, b in combinations(unique, 2)
+    }
 
 
 def assert_no_leakage(groups: Mapping[str, Iterable], what: str = 'patient') -> None:
     """Raise :class:`PatientLeakageError` naming every overlapping pair."""
     overlaps = {pair: ids for pair, ids in find_overlaps(groups).items() if ids.size}
     if overlaps:
-        lines = [f'{a} and {b} share {ids.size} {what}(s), e.g. {ids[:5].tolist()}'
-                 for (a, b), ids in overlaps.items()]
+        lines = [
+            f'{a} and {b} share {ids.size} {what}(s), e.g. {ids[:5].tolist()}'
+            for (a, b), ids in overlaps.items()
+        ]
         raise PatientLeakageError('; '.join(lines))
 
 
@@ -67,8 +73,9 @@ def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
     if scheme not in ID_SCHEMES:
         raise ValueError(f'scheme must be one of {ID_SCHEMES}, got {scheme!r}')
     with open(path) as handle:
-        first = pd.Series([line.split()[0] if line.strip() else ''
-                           for line in handle], dtype=object)
+        first = pd.Series(
+            [line.split()[0] if line.strip() else '' for line in handle], dtype=object
+        )
     empty = (first == '').to_numpy()
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
@@ -78,19 +85,29 @@ def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
         missing = ids.isna().to_numpy()
         if missing.any():
             row = int(np.flatnonzero(missing)[0])
-            raise LabelTableError(path, f'{missing.sum()} image(s) not in the id '
-                                  f'table, e.g. {first.iat[row]!r}', line=row + 1)
+            raise LabelTableError(
+                path,
+                f'{missing.sum()} image(s) not in the id '
+                f'table, e.g. {first.iat[row]!r}',
+                line=row + 1,
+            )
         return ids.to_numpy().astype(str)
-    patterns = {'nih': r'^(\d{8})_\d{3}\.png$', 'chexpert': r'(patient\d+)/',
-                'rsna': r'([^/]+)\.dcm$'}
+    patterns = {
+        'nih': r'^(\d{8})_\d{3}\.png$',
+        'chexpert': r'(patient\d+)/',
+        'rsna': r'([^/]+)\.dcm$',
+    }
     if scheme not in patterns:
         return first.to_numpy(dtype=str)
     ids = first.str.extract(patterns[scheme])[0]
     bad = ids.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise LabelTableError(path, f'{first.iat[row]!r} does not match the {scheme} '
-                              f'naming {patterns[scheme]}', line=row + 1)
+        raise LabelTableError(
+            path,
+            f'{first.iat[row]!r} does not match the {scheme} naming {patterns[scheme]}',
+            line=row + 1,
+        )
     if scheme == 'nih':
         ids = ids.astype(int).astype(str)
     return ids.to_numpy(dtype=str)

@@ -18,16 +18,32 @@ from .chexpert import apply_uncertain_policy
 from .tables import LabelTableError, check_unique, check_values, read_csv_table
 
 MIMIC_LABEL_COLUMNS = (
-    'Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema',
-    'Enlarged Cardiomediastinum', 'Fracture', 'Lung Lesion', 'Lung Opacity',
-    'No Finding', 'Pleural Effusion', 'Pleural Other', 'Pneumonia',
-    'Pneumothorax', 'Support Devices')
+    'Atelectasis',
+    'Cardiomegaly',
+    'Consolidation',
+    'Edema',
+    'Enlarged Cardiomediastinum',
+    'Fracture',
+    'Lung Lesion',
+    'Lung Opacity',
+    'No Finding',
+    'Pleural Effusion',
+    'Pleural Other',
+    'Pneumonia',
+    'Pneumothorax',
+    'Support Devices',
+)
 # The MIMIC MAE-ViT seed's abnormality columns: all but No Finding and
 # Support Devices.
 ABNORMALITY_COLUMNS = tuple(
-    c for c in MIMIC_LABEL_COLUMNS if c not in ('No Finding', 'Support Devices'))
-MIMIC_SPLITS = {'train': 'train', 'val': 'validate', 'validate': 'validate',
-                'test': 'test'}
+    c for c in MIMIC_LABEL_COLUMNS if c not in ('No Finding', 'Support Devices')
+)
+MIMIC_SPLITS = {
+    'train': 'train',
+    'val': 'validate',
+    'validate': 'validate',
+    'test': 'test',
+}
 
 
 def abnormal_from_labels(frame: pd.DataFrame) -> np.ndarray:
@@ -63,15 +79,17 @@ class MIMICCXR(CXRBaseDataset):
     (the official label tables do not cover every study).
     """
 
-    def __init__(self,
-                 ann_file: str,
-                 metadata_file: str,
-                 label_file: str,
-                 task: str = 'abnormal',
-                 classes: Sequence[str] = MIMIC_LABEL_COLUMNS,
-                 uncertain_policy: str | Mapping[str, str] = 'zeros',
-                 views: Sequence[str] = ('AP', 'PA'),
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        metadata_file: str,
+        label_file: str,
+        task: str = 'abnormal',
+        classes: Sequence[str] = MIMIC_LABEL_COLUMNS,
+        uncertain_policy: str | Mapping[str, str] = 'zeros',
+        views: Sequence[str] = ('AP', 'PA'),
+        **kwargs,
+    ):
         if task not in ('abnormal', 'multilabel'):
             raise ValueError(f"task must be 'abnormal' or 'multilabel', got {task!r}")
         unknown = [name for name in classes if name not in MIMIC_LABEL_COLUMNS]
@@ -88,54 +106,95 @@ class MIMICCXR(CXRBaseDataset):
 
     def load_table(self, ann_file: str) -> LabelTable:
         ids = {'dicom_id': str, 'study_id': str, 'subject_id': str}
-        splits = read_csv_table(ann_file, ['dicom_id', 'study_id', 'subject_id',
-                                           'split'], dtype=ids)
-        check_unique(ann_file, splits['dicom_id'].to_numpy(dtype=str), 'dicom_id',
-                     first_line=2)
+        splits = read_csv_table(
+            ann_file, ['dicom_id', 'study_id', 'subject_id', 'split'], dtype=ids
+        )
+        check_unique(
+            ann_file, splits['dicom_id'].to_numpy(dtype=str), 'dicom_id', first_line=2
+        )
         if self.split is not None and self.patient_split is None:
             if self.split not in MIMIC_SPLITS:
                 raise ValueError(f'split must be one of {list(MIMIC_SPLITS)}')
             splits = splits[splits['split'] == MIMIC_SPLITS[self.split]]
         metadata_path = self.resolve(self.metadata_file)
-        metadata = read_csv_table(metadata_path, ['dicom_id', 'ViewPosition'],
-                                  dtype=ids)
-        check_unique(metadata_path, metadata['dicom_id'].to_numpy(dtype=str),
-                     'dicom_id', first_line=2)
-        frame = splits.merge(metadata[['dicom_id', 'ViewPosition']], on='dicom_id',
-                             how='left', validate='one_to_one', indicator=True)
+        metadata = read_csv_table(
+            metadata_path, ['dicom_id', 'ViewPosition'], dtype=ids
+        )
+        check_unique(
+            metadata_path,
+            metadata['dicom_id'].to_numpy(dtype=str),
+            'dicom_id',
+            first_line=2,
+        )
+        frame = splits.merge(
+            metadata[['dicom_id', 'ViewPosition']],
+            on='dicom_id',
+            how='left',
+            validate='one_to_one',
+            indicator=True,
+        )
         missing = (frame['_merge'] != 'both').to_numpy()
         if missing.any():
             raise LabelTableError(
-                ann_file, f'{missing.sum()} dicom_id(s) absent from {metadata_path}, '
-                f'e.g. {frame["dicom_id"].iat[int(np.flatnonzero(missing)[0])]!r}')
+                ann_file,
+                f'{missing.sum()} dicom_id(s) absent from {metadata_path}, '
+                f'e.g. {frame["dicom_id"].iat[int(np.flatnonzero(missing)[0])]!r}',
+            )
         frame = frame[frame['ViewPosition'].isin(self.views)].drop(columns='_merge')
         label_path = self.resolve(self.label_file)
-        label_columns = ABNORMALITY_COLUMNS if self.task == 'abnormal' \
-            else self.label_names
-        labels = read_csv_table(label_path, ['subject_id', 'study_id',
-                                             *label_columns],
-                                dtype={'subject_id': str, 'study_id': str})
-        check_values(label_path, labels, label_columns, allowed=(1.0, 0.0, -1.0),
-                     allow_blank=True)
+        label_columns = (
+            ABNORMALITY_COLUMNS if self.task == 'abnormal' else self.label_names
+        )
+        labels = read_csv_table(
+            label_path,
+            ['subject_id', 'study_id', *label_columns],
+            dtype={'subject_id': str, 'study_id': str},
+        )
+        check_values(
+            label_path,
+            labels,
+            label_columns,
+            allowed=(1.0, 0.0, -1.0),
+            allow_blank=True,
+        )
         duplicated = labels.duplicated(['subject_id', 'study_id']).to_numpy()
         if duplicated.any():
             row = int(np.flatnonzero(duplicated)[0])
-            raise LabelTableError(label_path, 'duplicate study '
-                                  f'{labels["study_id"].iat[row]!r}', line=row + 2,
-                                  column='study_id')
+            raise LabelTableError(
+                label_path,
+                f'duplicate study {labels["study_id"].iat[row]!r}',
+                line=row + 2,
+                column='study_id',
+            )
         frame = frame.merge(labels, on=['subject_id', 'study_id'], how='inner')
         dropped = int((~splits['dicom_id'].isin(frame['dicom_id'])).sum())
         if dropped:
-            print_log(f'{ann_file}: {dropped} image(s) dropped (view not in '
-                      f'{self.views} or study not in {label_path})',
-                      logger='current', level=logging.INFO)
+            print_log(
+                f'{ann_file}: {dropped} image(s) dropped (view not in '
+                f'{self.views} or study not in {label_path})',
+                logger='current',
+                level=logging.INFO,
+            )
         if self.task == 'abnormal':
             targets = abnormal_from_labels(frame)
         else:
-            targets = apply_uncertain_policy(label_path, frame, self.label_names,
-                                             self.uncertain_policy)
+            targets = apply_uncertain_policy(
+                label_path, frame, self.label_names, self.uncertain_policy
+            )
         subject = frame['subject_id'].astype(str)
-        relative = ('p' + subject.str[:2] + '/p' + subject + '/s'
-                    + frame['study_id'].astype(str) + '/' + frame['dicom_id'] + '.jpg')
-        return LabelTable(self.image_path(relative.to_numpy(dtype=str)),
-                          subject.to_numpy(dtype=str), targets)
+        relative = (
+            'p'
+            + subject.str[:2]
+            + '/p'
+            + subject
+            + '/s'
+            + frame['study_id'].astype(str)
+            + '/'
+            + frame['dicom_id']
+            + '.jpg'
+        )
+        return LabelTable(
+            self.image_path(relative.to_numpy(dtype=str)),
+            subject.to_numpy(dtype=str),
+            targets,
+        )

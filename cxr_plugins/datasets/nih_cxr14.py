@@ -19,9 +19,21 @@ from .tables import (
 )
 
 NIH_CLASSES = (
-    'Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule',
-    'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema', 'Emphysema',
-    'Fibrosis', 'Pleural_Thickening', 'Hernia')
+    'Atelectasis',
+    'Cardiomegaly',
+    'Effusion',
+    'Infiltration',
+    'Mass',
+    'Nodule',
+    'Pneumonia',
+    'Pneumothorax',
+    'Consolidation',
+    'Edema',
+    'Emphysema',
+    'Fibrosis',
+    'Pleural_Thickening',
+    'Hernia',
+)
 NO_FINDING = 'No Finding'
 SPLIT_ALIASES = {'valid': 'val', 'validate': 'val', 'validation': 'val'}
 
@@ -47,23 +59,30 @@ def parse_finding_labels(path: str | Path, findings: np.ndarray) -> np.ndarray:
         elif NO_FINDING in names and len(names) > 1:
             problem = f'{NO_FINDING!r} combined with a finding in {text!r}'
         elif unknown := [n for n in names if n not in class_index and n != NO_FINDING]:
-            problem = (f'unknown finding {unknown[0]!r}; expected {NO_FINDING!r} or '
-                       f'one of {list(NIH_CLASSES)}')
+            problem = (
+                f'unknown finding {unknown[0]!r}; expected {NO_FINDING!r} or '
+                f'one of {list(NIH_CLASSES)}'
+            )
         if problem:
             row = int(np.flatnonzero(codes == code)[0])
             raise LabelTableError(path, problem, line=row + 2, column='Finding Labels')
         unique_rows[code, [class_index[n] for n in names if n in class_index]] = 1
     if (codes < 0).any():
         row = int(np.flatnonzero(codes < 0)[0])
-        raise LabelTableError(path, 'empty finding label', line=row + 2,
-                              column='Finding Labels')
+        raise LabelTableError(
+            path, 'empty finding label', line=row + 2, column='Finding Labels'
+        )
     return unique_rows[codes]
 
 
 def patient_from_image_name(path: str | Path, names: np.ndarray) -> np.ndarray:
     """NIH image names are ``<patient:08d>_<follow-up:03d>.png``."""
-    digits = extract_ids(path, names, r'^(\d{8})_\d{3}\.png$',
-                         '<8-digit patient>_<3-digit follow-up>.png name')
+    digits = extract_ids(
+        path,
+        names,
+        r'^(\d{8})_\d{3}\.png$',
+        '<8-digit patient>_<3-digit follow-up>.png name',
+    )
     return digits.astype(np.int64).astype(str)
 
 
@@ -101,12 +120,14 @@ class NIHChestXray14(CXRBaseDataset):
 
     METAINFO = dict(classes=NIH_CLASSES)
 
-    def __init__(self,
-                 ann_file: str,
-                 data_entry: str | None = None,
-                 image_list: str | None = None,
-                 view_positions: Sequence[str] | None = None,
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        data_entry: str | None = None,
+        image_list: str | None = None,
+        view_positions: Sequence[str] | None = None,
+        **kwargs,
+    ):
         self.data_entry = data_entry
         self.image_list = image_list
         self.view_positions = tuple(view_positions) if view_positions else None
@@ -119,8 +140,10 @@ class NIHChestXray14(CXRBaseDataset):
 
     def _load_csv(self, ann_file: str) -> LabelTable:
         frame = read_csv_table(
-            ann_file, ['Image Index', 'Finding Labels', 'Patient ID'],
-            dtype={'Image Index': str, 'Patient ID': str})
+            ann_file,
+            ['Image Index', 'Finding Labels', 'Patient ID'],
+            dtype={'Image Index': str, 'Patient ID': str},
+        )
         names = frame['Image Index'].to_numpy(dtype=str)
         check_unique(ann_file, names, 'Image Index', first_line=2)
         labels = parse_finding_labels(ann_file, frame['Finding Labels'].to_numpy())
@@ -136,12 +159,14 @@ class NIHChestXray14(CXRBaseDataset):
             keep &= self._split_column_mask(ann_file, frame)
         if self.view_positions is not None:
             if 'View Position' not in frame.columns:
-                raise LabelTableError(ann_file, 'view_positions needs a '
-                                      "'View Position' column", line=1)
+                raise LabelTableError(
+                    ann_file, "view_positions needs a 'View Position' column", line=1
+                )
             keep &= frame['View Position'].isin(self.view_positions).to_numpy()
         files = frame['path'].to_numpy(dtype=str) if 'path' in frame else names
-        table = LabelTable(self.image_path(files),
-                           frame['Patient ID'].to_numpy(dtype=str), labels)
+        table = LabelTable(
+            self.image_path(files), frame['Patient ID'].to_numpy(dtype=str), labels
+        )
         return table.select(keep)
 
     def _check_class_columns(self, ann_file: str, frame, labels: np.ndarray) -> None:
@@ -150,43 +175,58 @@ class NIHChestXray14(CXRBaseDataset):
             return
         if len(present) != len(NIH_CLASSES):
             missing = sorted(set(NIH_CLASSES) - set(present))
-            raise LabelTableError(ann_file, f'missing class column(s) {missing}',
-                                  line=1)
+            raise LabelTableError(
+                ann_file, f'missing class column(s) {missing}', line=1
+            )
         columns = frame[list(NIH_CLASSES)].to_numpy()
         differs = columns != labels
         if differs.any():
             row, col = np.argwhere(differs)[0]
             raise LabelTableError(
-                ann_file, f'value {str(columns[row, col])!r} disagrees with Finding '
-                f'Labels {frame["Finding Labels"].iat[row]!r}', line=int(row) + 2,
-                column=NIH_CLASSES[col])
+                ann_file,
+                f'value {str(columns[row, col])!r} disagrees with Finding '
+                f'Labels {frame["Finding Labels"].iat[row]!r}',
+                line=int(row) + 2,
+                column=NIH_CLASSES[col],
+            )
 
     def _split_column_mask(self, ann_file: str, frame) -> np.ndarray:
         if 'split' not in frame.columns:
             raise LabelTableError(
-                ann_file, f'split={self.split!r} needs a split column; use '
-                'image_list= or patient_split= for Data_Entry', line=1)
+                ann_file,
+                f'split={self.split!r} needs a split column; use '
+                'image_list= or patient_split= for Data_Entry',
+                line=1,
+            )
         values = frame['split'].astype(str).replace(SPLIT_ALIASES)
         wanted = SPLIT_ALIASES.get(self.split, self.split)
         if wanted not in set(values):
-            raise LabelTableError(ann_file, f'no row has split {self.split!r}; found '
-                                  f'{sorted(set(values))}', column='split')
+            raise LabelTableError(
+                ann_file,
+                f'no row has split {self.split!r}; found {sorted(set(values))}',
+                column='split',
+            )
         return (values == wanted).to_numpy()
 
     def _load_split_file(self, ann_file: str) -> LabelTable:
         if self.split is not None and self.patient_split is None:
-            raise ValueError(f'{ann_file}: a split file is one split already; '
-                             f'split={self.split!r} needs patient_split')
+            raise ValueError(
+                f'{ann_file}: a split file is one split already; '
+                f'split={self.split!r} needs patient_split'
+            )
         names, values = read_split_file(ann_file, len(NIH_CLASSES))
         check_unique(ann_file, names, 'image')
         if self.data_entry is None:
             patients = patient_from_image_name(ann_file, names)
         else:
             entry_path = self.resolve(self.data_entry)
-            entry = read_csv_table(entry_path, ['Image Index', 'Patient ID'],
-                                   dtype={'Image Index': str, 'Patient ID': str})
-            rows = locate(ann_file, names, entry['Image Index'].to_numpy(dtype=str),
-                          entry_path)
+            entry = read_csv_table(
+                entry_path,
+                ['Image Index', 'Patient ID'],
+                dtype={'Image Index': str, 'Patient ID': str},
+            )
+            rows = locate(
+                ann_file, names, entry['Image Index'].to_numpy(dtype=str), entry_path
+            )
             patients = entry['Patient ID'].to_numpy(dtype=str)[rows]
-        return LabelTable(self.image_path(names), patients,
-                          values.astype(np.float32))
+        return LabelTable(self.image_path(names), patients, values.astype(np.float32))

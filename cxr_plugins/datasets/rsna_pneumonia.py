@@ -25,15 +25,20 @@ def targets_per_patient(path: str, frame: pd.DataFrame) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         value = str(frame['Target'].iat[row])
-        raise LabelTableError(path, f'Target {value!r} is not 0 or 1',
-                              line=row + 2, column='Target')
+        raise LabelTableError(
+            path, f'Target {value!r} is not 0 or 1', line=row + 2, column='Target'
+        )
     grouped = target.groupby(frame['patientId'], sort=False)
     mixed = grouped.nunique() > 1
     if mixed.any():
         patient = mixed.index[mixed.to_numpy()][0]
         row = int(np.flatnonzero((frame['patientId'] == patient).to_numpy())[0])
-        raise LabelTableError(path, f'patient {patient!r} has both Target 0 and 1',
-                              line=row + 2, column='Target')
+        raise LabelTableError(
+            path,
+            f'patient {patient!r} has both Target 0 and 1',
+            line=row + 2,
+            column='Target',
+        )
     return grouped.first().astype(np.int64)
 
 
@@ -55,8 +60,9 @@ class RSNAPneumonia(CXRBaseDataset):
 
     def load_table(self, ann_file: str) -> LabelTable:
         if ann_file.endswith(('.csv', '.csv.gz', '.csv.zip', '.zip')):
-            frame = read_csv_table(ann_file, ['patientId', 'Target'],
-                                   dtype={'patientId': str})
+            frame = read_csv_table(
+                ann_file, ['patientId', 'Target'], dtype={'patientId': str}
+            )
             targets = targets_per_patient(ann_file, frame)
             patients = targets.index.to_numpy(dtype=str)
             files = np.char.add(patients, '.dcm')

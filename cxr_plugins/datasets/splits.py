@@ -18,8 +18,9 @@ def _shuffled_patients(patient_ids: np.ndarray, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(unique)
 
 
-def patient_split_mask(patient_ids: np.ndarray, ratios: Mapping[str, float],
-                       split: str, seed: int = 0) -> np.ndarray:
+def patient_split_mask(
+    patient_ids: np.ndarray, ratios: Mapping[str, float], split: str, seed: int = 0
+) -> np.ndarray:
     """Boolean mask of the images whose patient falls in ``split``.
 
     Patients are shuffled with ``seed`` and cut in the order of ``ratios``
@@ -36,12 +37,13 @@ def patient_split_mask(patient_ids: np.ndarray, ratios: Mapping[str, float],
     cuts = np.rint(np.cumsum(fractions) * len(patients)).astype(int)
     starts = np.concatenate([[0], cuts[:-1]])
     position = list(ratios).index(split)
-    chosen = patients[starts[position]:cuts[position]]
+    chosen = patients[starts[position] : cuts[position]]
     return np.isin(np.asarray(patient_ids).astype(str), chosen)
 
 
-def patient_fraction_mask(patient_ids: np.ndarray, fraction: float,
-                          seed: int = 0) -> np.ndarray:
+def patient_fraction_mask(
+    patient_ids: np.ndarray, fraction: float, seed: int = 0
+) -> np.ndarray:
     """Boolean mask keeping a seeded ``fraction`` of the patients (at least 1)."""
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f'fraction must be in (0, 1], got {fraction}')

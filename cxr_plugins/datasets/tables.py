@@ -17,8 +17,13 @@ import pandas as pd
 class LabelTableError(ValueError):
     """A label or split table that does not have the expected content."""
 
-    def __init__(self, path: str | Path, message: str, line: int | None = None,
-                 column: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        line: int | None = None,
+        column: str | None = None,
+    ):
         self.path = str(path)
         self.line = line
         self.column = column
@@ -36,8 +41,9 @@ def _short_list(values: Sequence, limit: int = 5) -> str:
     return shown + (f' (+{more} more)' if more > 0 else '')
 
 
-def read_csv_table(path: str | Path, required_columns: Sequence[str],
-                   dtype: dict | None = None) -> pd.DataFrame:
+def read_csv_table(
+    path: str | Path, required_columns: Sequence[str], dtype: dict | None = None
+) -> pd.DataFrame:
     """Read a CSV (plain or ``.gz``/``.zip``) and check its columns.
 
     Row ``i`` of the frame is line ``i + 2`` of the file (line 1 = header).
@@ -52,8 +58,8 @@ def read_csv_table(path: str | Path, required_columns: Sequence[str],
     missing = [name for name in required_columns if name not in frame.columns]
     if missing:
         raise LabelTableError(
-            path, f'missing column(s) {missing}; found {list(frame.columns)}',
-            line=1)
+            path, f'missing column(s) {missing}; found {list(frame.columns)}', line=1
+        )
     return frame
 
 
@@ -72,8 +78,15 @@ def read_split_file(path: str | Path, num_values: int) -> tuple[np.ndarray, np.n
         raise FileNotFoundError(f'{path}: split file does not exist')
     width = num_values + 2  # one spare column catches lines with extra fields
     try:
-        fields = pd.read_csv(path, sep=r'\s+', header=None, names=range(width),
-                             dtype=str, skip_blank_lines=False, engine='c')
+        fields = pd.read_csv(
+            path,
+            sep=r'\s+',
+            header=None,
+            names=range(width),
+            dtype=str,
+            skip_blank_lines=False,
+            engine='c',
+        )
     except pd.errors.EmptyDataError as err:
         raise LabelTableError(path, 'split file is empty') from err
     except pd.errors.ParserError as err:
@@ -84,34 +97,49 @@ def read_split_file(path: str | Path, num_values: int) -> tuple[np.ndarray, np.n
         first = int(bad[0])
         found = ' '.join(fields.iloc[first].dropna())
         raise LabelTableError(
-            path, f'expected a name and {num_values} label value(s), found '
-            f'{counts[first]} field(s): {found!r}', line=first + 1)
+            path,
+            f'expected a name and {num_values} label value(s), found '
+            f'{counts[first]} field(s): {found!r}',
+            line=first + 1,
+        )
     names = fields[0].to_numpy(dtype=str)
     if num_values == 0:
         return names, np.zeros((len(names), 0), dtype=np.int64)
-    raw = fields.iloc[:, 1:num_values + 1]
+    raw = fields.iloc[:, 1 : num_values + 1]
     invalid = ~raw.isin(['0', '1']).to_numpy()
     if invalid.any():
         row, col = np.argwhere(invalid)[0]
         raise LabelTableError(
-            path, f'label value {raw.iat[row, col]!r} is not 0 or 1',
-            line=int(row) + 1, column=f'value {col + 1}')
+            path,
+            f'label value {raw.iat[row, col]!r} is not 0 or 1',
+            line=int(row) + 1,
+            column=f'value {col + 1}',
+        )
     return names, (raw.to_numpy() == '1').astype(np.int64)
 
 
-def check_unique(path: str | Path, values: np.ndarray, column: str,
-                 first_line: int = 1) -> None:
+def check_unique(
+    path: str | Path, values: np.ndarray, column: str, first_line: int = 1
+) -> None:
     """Raise if ``values`` (one per data line) has a duplicate."""
     duplicated = pd.Series(values).duplicated().to_numpy()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
         raise LabelTableError(
-            path, f'duplicate image id {str(values[row])!r}', line=row + first_line,
-            column=column)
+            path,
+            f'duplicate image id {str(values[row])!r}',
+            line=row + first_line,
+            column=column,
+        )
 
 
-def locate(path: str | Path, names: np.ndarray, table_names: np.ndarray,
-           table_path: str | Path, first_line: int = 1) -> np.ndarray:
+def locate(
+    path: str | Path,
+    names: np.ndarray,
+    table_names: np.ndarray,
+    table_path: str | Path,
+    first_line: int = 1,
+) -> np.ndarray:
     """Row index in ``table_names`` of each of ``names``; every one must exist.
 
     Args:
@@ -126,14 +154,22 @@ def locate(path: str | Path, names: np.ndarray, table_names: np.ndarray,
     if missing.size:
         row = int(missing[0])
         raise LabelTableError(
-            path, f'{missing.size} image(s) are not in the label table '
-            f'{table_path}: {_short_list(names[missing])}', line=row + first_line)
+            path,
+            f'{missing.size} image(s) are not in the label table '
+            f'{table_path}: {_short_list(names[missing])}',
+            line=row + first_line,
+        )
     return positions
 
 
-def check_values(path: str | Path, frame: pd.DataFrame, columns: Sequence[str],
-                 allowed: Sequence[float], allow_blank: bool,
-                 first_line: int = 2) -> None:
+def check_values(
+    path: str | Path,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    allowed: Sequence[float],
+    allow_blank: bool,
+    first_line: int = 2,
+) -> None:
     """Raise on the first cell of ``columns`` outside ``allowed`` (or blank)."""
     values = frame[list(columns)].apply(pd.to_numeric, errors='coerce')
     blank = frame[list(columns)].isna().to_numpy()
@@ -143,13 +179,22 @@ def check_values(path: str | Path, frame: pd.DataFrame, columns: Sequence[str],
     if not ok.all():
         row, col = np.argwhere(~ok)[0]
         raise LabelTableError(
-            path, f'value {str(frame[columns[col]].iat[row])!r} is not one of '
+            path,
+            f'value {str(frame[columns[col]].iat[row])!r} is not one of '
             f'{list(allowed)}' + (' or blank' if allow_blank else ''),
-            line=int(row) + first_line, column=columns[col])
+            line=int(row) + first_line,
+            column=columns[col],
+        )
 
 
-def extract_ids(path: str | Path, values: np.ndarray, pattern: str, what: str,
-                first_line: int = 1, column: str | None = None) -> np.ndarray:
+def extract_ids(
+    path: str | Path,
+    values: np.ndarray,
+    pattern: str,
+    what: str,
+    first_line: int = 1,
+    column: str | None = None,
+) -> np.ndarray:
     """First regex group of ``pattern`` in each value; a non-match raises.
 
     A plain ``re`` loop: pandas' ``str.extract`` on object strings is about
@@ -159,7 +204,10 @@ def extract_ids(path: str | Path, values: np.ndarray, pattern: str, what: str,
     matches = [compiled.search(value) for value in values.tolist()]
     for row, match in enumerate(matches):
         if match is None:
-            raise LabelTableError(path, f'{str(values[row])!r} does not contain '
-                                  f'a {what} (pattern {pattern})',
-                                  line=row + first_line, column=column)
+            raise LabelTableError(
+                path,
+                f'{str(values[row])!r} does not contain a {what} (pattern {pattern})',
+                line=row + first_line,
+                column=column,
+            )
     return np.array([match.group(1) for match in matches])

@@ -48,7 +48,8 @@ def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     descriptor, temp_path = tempfile.mkstemp(
-        dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+        dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp'
+    )
     try:
         with os.fdopen(descriptor, 'wb') as handle:
             handle.write(data)
@@ -89,8 +90,11 @@ def atomic_save_checkpoint(
     """
     if not _is_local_path(filename) or file_client_args or backend_args:
         return _MMENGINE_SAVE_CHECKPOINT(
-            checkpoint, filename, file_client_args=file_client_args,
-            backend_args=backend_args)
+            checkpoint,
+            filename,
+            file_client_args=file_client_args,
+            backend_args=backend_args,
+        )
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
     atomic_write_bytes(buffer.getvalue(), filename.removeprefix('file://'))
@@ -111,8 +115,7 @@ class _AtomicTextWriter(io.StringIO):
         super().close()
 
 
-def _checkpoint_hook_open(file: Any, mode: str = 'r', *args: Any,
-                          **kwargs: Any) -> IO:
+def _checkpoint_hook_open(file: Any, mode: str = 'r', *args: Any, **kwargs: Any) -> IO:
     """``open`` for mmengine's CheckpointHook: the pointer file is written atomically.
 
     CheckpointHook opens exactly one file, ``<work_dir>/last_checkpoint``, to
@@ -175,12 +178,16 @@ def extract_state_dict(checkpoint: dict, prefix: str | None = None) -> dict:
         if isinstance(checkpoint.get(container_key), dict):
             checkpoint = checkpoint[container_key]
             break
-    state_dict = {key.removeprefix('module.'): value
-                  for key, value in checkpoint.items()}
+    state_dict = {
+        key.removeprefix('module.'): value for key, value in checkpoint.items()
+    }
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
-        state_dict = {key[len(prefix):]: value for key, value in state_dict.items()
-                      if key.startswith(prefix)}
+        state_dict = {
+            key[len(prefix) :]: value
+            for key, value in state_dict.items()
+            if key.startswith(prefix)
+        }
     return state_dict
 
 
@@ -213,16 +220,18 @@ def load_state_dict_strictly(
         result = module.load_state_dict(state_dict, strict=False)
         missing, unexpected = result.missing_keys, result.unexpected_keys
     except RuntimeError as error:
-        shape_errors = [line.strip() for line in str(error).splitlines()
-                        if 'size mismatch' in line]
+        shape_errors = [
+            line.strip() for line in str(error).splitlines() if 'size mismatch' in line
+        ]
         if not shape_errors:
             raise
         model_keys = set(module.state_dict())
         missing = sorted(model_keys - set(state_dict))
         unexpected = sorted(set(state_dict) - model_keys)
     missing = [key for key in missing if not _matches_any(key, allowed_missing)]
-    unexpected = [key for key in unexpected
-                  if not _matches_any(key, allowed_unexpected)]
+    unexpected = [
+        key for key in unexpected if not _matches_any(key, allowed_unexpected)
+    ]
     if not (missing or unexpected or shape_errors):
         return
     lines = [f'{source} does not fit {type(module).__name__}:']
@@ -231,9 +240,11 @@ def load_state_dict_strictly(
     if unexpected:
         lines.append(f'  unexpected in checkpoint ({len(unexpected)}): {unexpected}')
     lines += [f'  {line}' for line in shape_errors]
-    lines.append('  If the difference is intended, list the keys in '
-                 "init_cfg's allowed_missing / allowed_unexpected (fnmatch "
-                 "patterns, e.g. allowed_missing=['head.*']).")
+    lines.append(
+        '  If the difference is intended, list the keys in '
+        "init_cfg's allowed_missing / allowed_unexpected (fnmatch "
+        "patterns, e.g. allowed_missing=['head.*'])."
+    )
     raise CheckpointMismatchError('\n'.join(lines))
 
 
@@ -258,10 +269,14 @@ class CXRPretrained:
         map_location: Passed to the loader.
     """
 
-    def __init__(self, checkpoint: str, prefix: str | None = None,
-                 allowed_missing: Sequence[str] = (),
-                 allowed_unexpected: Sequence[str] = (),
-                 map_location: str = 'cpu') -> None:
+    def __init__(
+        self,
+        checkpoint: str,
+        prefix: str | None = None,
+        allowed_missing: Sequence[str] = (),
+        allowed_unexpected: Sequence[str] = (),
+        map_location: str = 'cpu',
+    ) -> None:
         self.checkpoint = checkpoint
         self.prefix = prefix
         self.allowed_missing = list(allowed_missing)
@@ -273,19 +288,19 @@ class CXRPretrained:
         from mmengine.runner.checkpoint import CheckpointLoader
 
         loaded = CheckpointLoader.load_checkpoint(
-            self.checkpoint, map_location=self.map_location)
+            self.checkpoint, map_location=self.map_location
+        )
         state_dict = extract_state_dict(loaded, self.prefix)
-        source = self.checkpoint + (f' (prefix {self.prefix!r})' if self.prefix
-                                    else '')
+        source = self.checkpoint + (f' (prefix {self.prefix!r})' if self.prefix else '')
         if not state_dict:
             raise CheckpointMismatchError(
-                f'{source} holds no weights under prefix {self.prefix!r}.')
-        load_state_dict_strictly(module, state_dict, source,
-                                 self.allowed_missing, self.allowed_unexpected)
-        print_log(f'loaded {len(state_dict)} tensors from {source}',
-                  logger='current')
+                f'{source} holds no weights under prefix {self.prefix!r}.'
+            )
+        load_state_dict_strictly(
+            module, state_dict, source, self.allowed_missing, self.allowed_unexpected
+        )
+        print_log(f'loaded {len(state_dict)} tensors from {source}', logger='current')
         if hasattr(module, '_params_init_info'):
             from mmengine.model.weight_init import update_init_info
 
             update_init_info(module, init_info=f'CXRPretrained: {source}')
-

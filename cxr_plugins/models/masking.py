@@ -129,7 +129,7 @@ def _place_one_block(
             continue
         top = _randint(height - block_h, generator)
         left = _randint(width - block_w, generator)
-        block = mask[top:top + block_h, left:left + block_w]
+        block = mask[top : top + block_h, left : left + block_w]
         added = block_h * block_w - int(block.sum().item())
         if 0 < added <= max_new_patches:
             block.fill_(True)
@@ -172,7 +172,8 @@ def block_wise_masking(
     if not 0 < num_masking_patches < num_patches:
         raise ValueError(
             f'num_masking_patches must be in (0, {num_patches}), '
-            f'got {num_masking_patches}')
+            f'got {num_masking_patches}'
+        )
     log_aspect_range = (math.log(min_aspect), math.log(1 / min_aspect))
     masks = []
     for _ in range(batch_size):
@@ -183,7 +184,8 @@ def block_wise_masking(
             if budget < min_block_patches:
                 break
             added = _place_one_block(
-                mask, budget, min_block_patches, log_aspect_range, generator)
+                mask, budget, min_block_patches, log_aspect_range, generator
+            )
             if added == 0:
                 break
             count += added
@@ -213,7 +215,8 @@ def patch_mask_to_pixels(
     height, width = grid_size
     grid = mask.reshape(mask.shape[0], 1, height, width)
     return grid.repeat_interleave(patch_size, dim=2).repeat_interleave(
-        patch_size, dim=3)
+        patch_size, dim=3
+    )
 
 
 def patch_zero_masking(
@@ -239,10 +242,11 @@ def patch_zero_masking(
     batch_size, _, height, width = images.shape
     if height % patch_size or width % patch_size:
         raise ValueError(
-            f'image size {height}x{width} is not a multiple of patch_size '
-            f'{patch_size}')
+            f'image size {height}x{width} is not a multiple of patch_size {patch_size}'
+        )
     grid = (height // patch_size, width // patch_size)
     patch_mask = random_masking(
-        batch_size, grid[0] * grid[1], mask_ratio, generator, images.device).mask
+        batch_size, grid[0] * grid[1], mask_ratio, generator, images.device
+    ).mask
     pixel_mask = patch_mask_to_pixels(patch_mask, grid, patch_size).to(images.dtype)
     return images * (1 - pixel_mask), pixel_mask

@@ -15,7 +15,13 @@ from .smp_backbone import SMPBackbone
 from .transforms import LoadBinaryMask
 
 __all__ = [
-    'CXRBinaryMaskDataset', 'CXRFocalLoss', 'LoadBinaryMask',
-    'PositiveNegativeSampler', 'SIIMDice', 'SIIMPneumothoraxDataset',
-    'SMPBackbone', 'SegLayerDecayOptimWrapperConstructor', 'SimpleFeaturePyramid',
+    'CXRBinaryMaskDataset',
+    'CXRFocalLoss',
+    'LoadBinaryMask',
+    'PositiveNegativeSampler',
+    'SIIMDice',
+    'SIIMPneumothoraxDataset',
+    'SMPBackbone',
+    'SegLayerDecayOptimWrapperConstructor',
+    'SimpleFeaturePyramid',
 ]

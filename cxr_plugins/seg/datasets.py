@@ -37,21 +37,31 @@ class SIIMPneumothoraxDataset(BaseSegDataset):
             ``ann_file`` with one ImageId per line, ``pipeline`` ...).
     """
 
-    METAINFO = dict(classes=('background', 'pneumothorax'),
-                    palette=[[0, 0, 0], [255, 0, 0]])
+    METAINFO = dict(
+        classes=('background', 'pneumothorax'), palette=[[0, 0, 0], [255, 0, 0]]
+    )
 
-    def __init__(self, meta_file: str | None = None, img_suffix: str = '.png',
-                 seg_map_suffix: str = '.png', **kwargs) -> None:
+    def __init__(
+        self,
+        meta_file: str | None = None,
+        img_suffix: str = '.png',
+        seg_map_suffix: str = '.png',
+        **kwargs,
+    ) -> None:
         self.meta_file = meta_file
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         reduce_zero_label=False, **kwargs)
+        super().__init__(
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            reduce_zero_label=False,
+            **kwargs,
+        )
 
     def load_data_list(self) -> list[dict]:
         """Add the ``pneumothorax`` flag to every sample of the base list."""
         data_list = super().load_data_list()
         positives = self._read_meta() if self.meta_file else None
         for info in data_list:
-            image_id = Path(info['img_path']).name[:-len(self.img_suffix)]
+            image_id = Path(info['img_path']).name[: -len(self.img_suffix)]
             if positives is None:
                 mask = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
                 if mask is None:
@@ -66,8 +76,10 @@ class SIIMPneumothoraxDataset(BaseSegDataset):
     def _read_meta(self) -> dict[str, bool]:
         path = Path(self.data_root or '') / self.meta_file
         with open(path, newline='') as handle:
-            return {row['ImageId']: row['pneumothorax'] in ('1', 'True', 'true')
-                    for row in csv.DictReader(handle)}
+            return {
+                row['ImageId']: row['pneumothorax'] in ('1', 'True', 'true')
+                for row in csv.DictReader(handle)
+            }
 
 
 @DATASETS.register_module()
@@ -97,8 +109,7 @@ class CXRBinaryMaskDataset(BaseSegDataset):
         **kwargs: Passed to ``BaseSegDataset``.
     """
 
-    METAINFO = dict(classes=('background', 'lung'),
-                    palette=[[0, 0, 0], [0, 255, 0]])
+    METAINFO = dict(classes=('background', 'lung'), palette=[[0, 0, 0], [0, 255, 0]])
 
     def __init__(
         self,
@@ -116,8 +127,9 @@ class CXRBinaryMaskDataset(BaseSegDataset):
         **kwargs,
     ) -> None:
         if split is not None and split not in SPLIT_NAMES:
-            raise ValueError(f'split must be one of {SPLIT_NAMES} or None, '
-                             f'got {split!r}')
+            raise ValueError(
+                f'split must be one of {SPLIT_NAMES} or None, got {split!r}'
+            )
         self.index_file = index_file
         self.image_column = image_column
         self.patient_column = patient_column
@@ -137,11 +149,11 @@ class CXRBinaryMaskDataset(BaseSegDataset):
         index_path = root / self.index_file
         with open(index_path, newline='') as handle:
             rows = list(csv.DictReader(handle))
-        for column in (self.image_column, self.patient_column,
-                       self.mask_column):
+        for column in (self.image_column, self.patient_column, self.mask_column):
             if column is not None and rows and column not in rows[0]:
-                raise KeyError(f'{index_path}: no column {column!r} '
-                               f'(columns: {list(rows[0])})')
+                raise KeyError(
+                    f'{index_path}: no column {column!r} (columns: {list(rows[0])})'
+                )
         samples = []
         for row in rows:
             image = Path(self.img_dir) / row[self.image_column]
@@ -156,12 +168,18 @@ class CXRBinaryMaskDataset(BaseSegDataset):
             if mask is None:
                 continue
             samples.append((root / image, mask, row[self.patient_column].strip()))
-        assignment = patient_split({patient for _, _, patient in samples},
-                                   self.split_ratios, self.split_seed)
+        assignment = patient_split(
+            {patient for _, _, patient in samples}, self.split_ratios, self.split_seed
+        )
         return [
-            dict(img_path=str(image), seg_map_path=str(mask), patient_id=patient,
-                 label_map=self.label_map, reduce_zero_label=False,
-                 seg_fields=[])
+            dict(
+                img_path=str(image),
+                seg_map_path=str(mask),
+                patient_id=patient,
+                label_map=self.label_map,
+                reduce_zero_label=False,
+                seg_fields=[],
+            )
             for image, mask, patient in samples
             if self.split is None or assignment[patient] == self.split
         ]

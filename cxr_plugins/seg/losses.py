@@ -15,8 +15,9 @@ from mmseg.models.losses import FocalLoss
 from mmseg.registry import MODELS
 
 
-def one_hot_with_valid(target: torch.Tensor, num_classes: int,
-                       ignore_index: int) -> tuple[torch.Tensor, torch.Tensor]:
+def one_hot_with_valid(
+    target: torch.Tensor, num_classes: int, ignore_index: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, H, W)`` indices -> ``(B, C, H, W)`` one-hot and ``(B*H*W,)`` validity.
 
     Ignored pixels get an all-zero one-hot row and validity 0. With a single
@@ -39,15 +40,35 @@ class CXRFocalLoss(FocalLoss):
     Takes the same arguments as mmseg's ``FocalLoss``.
     """
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                weight: torch.Tensor | None = None, avg_factor: int | None = None,
-                reduction_override: str | None = None, ignore_index: int = 255,
-                **kwargs) -> torch.Tensor:
+    def forward(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor | None = None,
+        avg_factor: int | None = None,
+        reduction_override: str | None = None,
+        ignore_index: int = 255,
+        **kwargs,
+    ) -> torch.Tensor:
         """Focal loss of ``pred`` (B, C, H, W) against indices or one-hot."""
         if pred.is_cuda or pred.shape == target.shape:
-            return super().forward(pred, target, weight, avg_factor,
-                                   reduction_override, ignore_index, **kwargs)
+            return super().forward(
+                pred,
+                target,
+                weight,
+                avg_factor,
+                reduction_override,
+                ignore_index,
+                **kwargs,
+            )
         one_hot, valid = one_hot_with_valid(target, pred.size(1), ignore_index)
         pixel_weight = valid if weight is None else valid * weight.reshape(-1)
-        return super().forward(pred, one_hot, pixel_weight, avg_factor,
-                               reduction_override, ignore_index, **kwargs)
+        return super().forward(
+            pred,
+            one_hot,
+            pixel_weight,
+            avg_factor,
+            reduction_override,
+            ignore_index,
+            **kwargs,
+        )

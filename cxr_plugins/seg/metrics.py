@@ -48,8 +48,9 @@ def per_image_dice(
     return 2.0 * int((predicted & true).sum()) / total
 
 
-def overlay(image: np.ndarray, prediction: np.ndarray,
-            ground_truth: np.ndarray) -> np.ndarray:
+def overlay(
+    image: np.ndarray, prediction: np.ndarray, ground_truth: np.ndarray
+) -> np.ndarray:
     """Draw ground-truth (green) and predicted (red) outlines on an image.
 
     Args:
@@ -64,8 +65,9 @@ def overlay(image: np.ndarray, prediction: np.ndarray,
     canvas = np.ascontiguousarray(canvas, dtype=np.uint8).copy()
     thickness = max(1, round(max(canvas.shape[:2]) / 256))
     for mask, colour in ((ground_truth, (0, 255, 0)), (prediction, (0, 0, 255))):
-        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_NONE)
+        contours, _ = cv2.findContours(
+            mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+        )
         cv2.drawContours(canvas, contours, -1, colour, thickness)
     return canvas
 
@@ -90,9 +92,15 @@ class SIIMDice(BaseMetric):
 
     default_prefix = ''
 
-    def __init__(self, foreground: int = 1, ignore_index: int = 255,
-                 out_dir: str | None = None, save_overlays: bool = False,
-                 collect_device: str = 'cpu', prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        foreground: int = 1,
+        ignore_index: int = 255,
+        out_dir: str | None = None,
+        save_overlays: bool = False,
+        collect_device: str = 'cpu',
+        prefix: str | None = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if save_overlays and out_dir is None:
             raise ValueError('SIIMDice: save_overlays=True needs out_dir')
@@ -105,15 +113,21 @@ class SIIMDice(BaseMetric):
         """Score each image of the batch (and draw it if asked)."""
         for sample in data_samples:
             prediction = sample['pred_sem_seg']['data'].squeeze(0).cpu()
-            ground_truth = sample['gt_sem_seg']['data'].squeeze(0).cpu().to(
-                prediction.dtype)
-            dice = per_image_dice(prediction, ground_truth, self.foreground,
-                                  self.ignore_index)
+            ground_truth = (
+                sample['gt_sem_seg']['data'].squeeze(0).cpu().to(prediction.dtype)
+            )
+            dice = per_image_dice(
+                prediction, ground_truth, self.foreground, self.ignore_index
+            )
             valid = ground_truth != self.ignore_index
-            self.results.append(dict(
-                image=sample['img_path'], dice=dice,
-                gt_pixels=int(((ground_truth == self.foreground) & valid).sum()),
-                pred_pixels=int(((prediction == self.foreground) & valid).sum())))
+            self.results.append(
+                dict(
+                    image=sample['img_path'],
+                    dice=dice,
+                    gt_pixels=int(((ground_truth == self.foreground) & valid).sum()),
+                    pred_pixels=int(((prediction == self.foreground) & valid).sum()),
+                )
+            )
             if self.save_overlays:
                 self._save_overlay(sample['img_path'], prediction, ground_truth)
 
@@ -123,9 +137,11 @@ class SIIMDice(BaseMetric):
         positive = np.array([r['gt_pixels'] > 0 for r in results])
         if self.out_dir is not None:
             self._write_csv(results)
-        metrics = {'Dice': 100.0 * float(dice.mean()),
-                   'n_positive': int(positive.sum()),
-                   'n_negative': int((~positive).sum())}
+        metrics = {
+            'Dice': 100.0 * float(dice.mean()),
+            'n_positive': int(positive.sum()),
+            'n_negative': int((~positive).sum()),
+        }
         if positive.any():
             metrics['Dice_positive'] = 100.0 * float(dice[positive].mean())
         if (~positive).any():
@@ -137,20 +153,25 @@ class SIIMDice(BaseMetric):
         out_dir.mkdir(parents=True, exist_ok=True)
         with open(out_dir / 'per_image_dice.csv', 'w', newline='') as handle:
             writer = csv.DictWriter(
-                handle, fieldnames=['image', 'dice', 'gt_pixels', 'pred_pixels'])
+                handle, fieldnames=['image', 'dice', 'gt_pixels', 'pred_pixels']
+            )
             writer.writeheader()
             writer.writerows(results)
 
-    def _save_overlay(self, img_path: str, prediction: torch.Tensor,
-                      ground_truth: torch.Tensor) -> None:
+    def _save_overlay(
+        self, img_path: str, prediction: torch.Tensor, ground_truth: torch.Tensor
+    ) -> None:
         image = cv2.imread(img_path, cv2.IMREAD_COLOR)
         if image is None:
             raise FileNotFoundError(f'SIIMDice: cannot read image {img_path}')
         size = (prediction.shape[1], prediction.shape[0])
         if image.shape[:2] != prediction.shape:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        picture = overlay(image, (prediction == self.foreground).numpy(),
-                          (ground_truth == self.foreground).numpy())
+        picture = overlay(
+            image,
+            (prediction == self.foreground).numpy(),
+            (ground_truth == self.foreground).numpy(),
+        )
         folder = Path(self.out_dir) / 'overlays'
         folder.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(folder / f'{Path(img_path).stem}.png'), picture)

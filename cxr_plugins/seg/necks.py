@@ -25,7 +25,8 @@ def _rescale_branch(scale: float, channels: int, norm_cfg: dict) -> nn.Module:
             nn.ConvTranspose2d(channels, channels, kernel_size=2, stride=2),
             build_norm_layer(norm_cfg, channels)[1],
             nn.GELU(),
-            nn.ConvTranspose2d(channels, channels, kernel_size=2, stride=2))
+            nn.ConvTranspose2d(channels, channels, kernel_size=2, stride=2),
+        )
     if scale == 2:
         return nn.ConvTranspose2d(channels, channels, kernel_size=2, stride=2)
     if scale == 1:
@@ -51,15 +52,19 @@ class SimpleFeaturePyramid(BaseModule):
         [32, 16, 8, 4]
     """
 
-    def __init__(self, embed_dim: int,
-                 rescales: Sequence[float] = (4, 2, 1, 0.5),
-                 norm_cfg: dict | None = None,
-                 init_cfg: dict | None = None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        rescales: Sequence[float] = (4, 2, 1, 0.5),
+        norm_cfg: dict | None = None,
+        init_cfg: dict | None = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
         self.rescales = tuple(rescales)
         self.branches = nn.ModuleList(
-            _rescale_branch(scale, embed_dim, norm_cfg) for scale in self.rescales)
+            _rescale_branch(scale, embed_dim, norm_cfg) for scale in self.rescales
+        )
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """Apply every branch to ``inputs[-1]``."""

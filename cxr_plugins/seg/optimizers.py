@@ -27,15 +27,24 @@ class SegLayerDecayOptimWrapperConstructor(LearningRateDecayOptimWrapperConstruc
     ``get_layer_depth(param_name, prefix)`` as mmpretrain's ViTs do.
     """
 
-    def add_params(self, params: list[dict], module: nn.Module, prefix: str = '',
-                   get_layer_depth=None, **kwargs) -> None:
+    def add_params(
+        self,
+        params: list[dict],
+        module: nn.Module,
+        prefix: str = '',
+        get_layer_depth=None,
+        **kwargs,
+    ) -> None:
         """Add param groups, taking the depth from ``module.backbone``."""
         if get_layer_depth is None and prefix == '':
             backbone = getattr(module, 'backbone', None)
             if not hasattr(backbone, 'get_layer_depth'):
-                raise TypeError(f'{type(module).__name__}.backbone '
-                                f'({type(backbone).__name__}) has no '
-                                'get_layer_depth(param_name, prefix) method')
+                raise TypeError(
+                    f'{type(module).__name__}.backbone '
+                    f'({type(backbone).__name__}) has no '
+                    'get_layer_depth(param_name, prefix) method'
+                )
             get_layer_depth = partial(backbone.get_layer_depth, prefix='backbone.')
-        super().add_params(params, module, prefix=prefix,
-                           get_layer_depth=get_layer_depth, **kwargs)
+        super().add_params(
+            params, module, prefix=prefix, get_layer_depth=get_layer_depth, **kwargs
+        )

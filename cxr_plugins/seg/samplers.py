@@ -38,8 +38,9 @@ def positive_negative_indices(
     positives = torch.nonzero(positive, as_tuple=True)[0]
     negatives = torch.nonzero(~positive, as_tuple=True)[0]
     num_negatives = min(round(negative_ratio * len(positives)), len(negatives))
-    chosen = negatives[torch.randperm(len(negatives), generator=generator)
-                       [:num_negatives]]
+    chosen = negatives[
+        torch.randperm(len(negatives), generator=generator)[:num_negatives]
+    ]
     indices = torch.cat([positives, chosen])
     if shuffle:
         indices = indices[torch.randperm(len(indices), generator=generator)]
@@ -61,9 +62,15 @@ class PositiveNegativeSampler(Sampler):
         round_up: Pad the index list so every rank gets as many samples.
     """
 
-    def __init__(self, dataset: Sized, negative_ratio: float = 0.4,
-                 positive_key: str = 'pneumothorax', shuffle: bool = True,
-                 seed: int | None = None, round_up: bool = True) -> None:
+    def __init__(
+        self,
+        dataset: Sized,
+        negative_ratio: float = 0.4,
+        positive_key: str = 'pneumothorax',
+        shuffle: bool = True,
+        seed: int | None = None,
+        round_up: bool = True,
+    ) -> None:
         if negative_ratio < 0:
             raise ValueError(f'negative_ratio must be >= 0, got {negative_ratio}')
         rank, world_size = get_dist_info()
@@ -80,13 +87,16 @@ class PositiveNegativeSampler(Sampler):
         for index in range(len(dataset)):
             info = dataset.get_data_info(index)
             if positive_key not in info:
-                raise KeyError(f'sample {index} ({info.get("img_path")}) has no '
-                               f'{positive_key!r} flag')
+                raise KeyError(
+                    f'sample {index} ({info.get("img_path")}) has no '
+                    f'{positive_key!r} flag'
+                )
             flags.append(bool(info[positive_key]))
         self.positive = torch.tensor(flags, dtype=torch.bool)
         num_positive = int(self.positive.sum())
         self.epoch_size = num_positive + min(
-            round(negative_ratio * num_positive), len(flags) - num_positive)
+            round(negative_ratio * num_positive), len(flags) - num_positive
+        )
         if round_up:
             self.num_samples = math.ceil(self.epoch_size / world_size)
             self.total_size = self.num_samples * world_size
@@ -97,12 +107,13 @@ class PositiveNegativeSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator()
         generator.manual_seed(self.seed + self.epoch)
-        indices = positive_negative_indices(self.positive, self.negative_ratio,
-                                            generator, self.shuffle).tolist()
+        indices = positive_negative_indices(
+            self.positive, self.negative_ratio, generator, self.shuffle
+        ).tolist()
         if self.round_up and indices:
             repeats = math.ceil(self.total_size / len(indices))
-            indices = (indices * repeats)[:self.total_size]
-        return iter(indices[self.rank:self.total_size:self.world_size])
+            indices = (indices * repeats)[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.world_size])
 
     def __len__(self) -> int:
         return self.num_samples

@@ -48,15 +48,18 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
         return flat.reshape(width, height).T
     values = np.asarray(text.split(), dtype=np.int64)
     if values.size % 2:
-        raise ValueError(f'RLE has an odd number of values ({values.size}): '
-                         f'{text[:60]}...')
+        raise ValueError(
+            f'RLE has an odd number of values ({values.size}): {text[:60]}...'
+        )
     position = 0
     for relative_start, length in values.reshape(-1, 2):
         start = position + int(relative_start)
         end = start + int(length)
         if relative_start < 0 or length < 0 or end > flat.size:
-            raise ValueError(f'RLE run ({relative_start}, {length}) leaves the '
-                             f'{height}x{width} image')
+            raise ValueError(
+                f'RLE run ({relative_start}, {length}) leaves the '
+                f'{height}x{width} image'
+            )
         flat[start:end] = 1
         position = end
     return flat.reshape(width, height).T
@@ -96,15 +99,15 @@ def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
         header = [name.strip() for name in next(reader)]
         for column in ('ImageId', 'EncodedPixels'):
             if column not in header:
-                raise KeyError(f'{path}: column {column!r} not found in header '
-                               f'{header}')
+                raise KeyError(
+                    f'{path}: column {column!r} not found in header {header}'
+                )
         id_col, rle_col = header.index('ImageId'), header.index('EncodedPixels')
         encodings: dict[str, list[str]] = {}
         for row in reader:
             if not row:
                 continue
-            encodings.setdefault(row[id_col].strip(), []).append(
-                row[rle_col].strip())
+            encodings.setdefault(row[id_col].strip(), []).append(row[rle_col].strip())
     return encodings
 
 
@@ -150,8 +153,9 @@ def patient_split(
         Mapping patient id -> ``'train'``, ``'val'`` or ``'test'``.
     """
     if len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-6 or min(ratios) < 0:
-        raise ValueError(f'ratios must be 3 non-negative fractions summing to 1, '
-                         f'got {tuple(ratios)}')
+        raise ValueError(
+            f'ratios must be 3 non-negative fractions summing to 1, got {tuple(ratios)}'
+        )
     bounds = np.cumsum(ratios)
     assignment = {}
     for patient in patient_ids:
@@ -172,5 +176,8 @@ def split_overlaps(splits: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """Number of unique ids shared by each pair of splits (``'a&b'`` keys)."""
     names = list(splits)
     sets = {name: set(ids) for name, ids in splits.items()}
-    return {f'{a}&{b}': len(sets[a] & sets[b])
-            for i, a in enumerate(names) for b in names[i + 1:]}
+    return {
+        f'{a}&{b}': len(sets[a] & sets[b])
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    }

@@ -37,14 +37,24 @@ class SMPBackbone(BaseModule):
         out_channels: Channels of the decoder output (the decode head's input).
     """
 
-    def __init__(self, arch: str = 'Unet', encoder_name: str = 'resnet50',
-                 encoder_weights: str | None = None, in_channels: int = 3,
-                 init_cfg: dict | None = None, **smp_kwargs) -> None:
+    def __init__(
+        self,
+        arch: str = 'Unet',
+        encoder_name: str = 'resnet50',
+        encoder_weights: str | None = None,
+        in_channels: int = 3,
+        init_cfg: dict | None = None,
+        **smp_kwargs,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.model = smp.create_model(arch, encoder_name=encoder_name,
-                                      encoder_weights=encoder_weights,
-                                      in_channels=in_channels, classes=1,
-                                      **smp_kwargs)
+        self.model = smp.create_model(
+            arch,
+            encoder_name=encoder_name,
+            encoder_weights=encoder_weights,
+            in_channels=in_channels,
+            classes=1,
+            **smp_kwargs,
+        )
         self.out_channels = self.model.segmentation_head[0].in_channels
         del self.model.segmentation_head
 

@@ -31,7 +31,8 @@ class LoadBinaryMask(LoadAnnotations):
     def _load_seg_map(self, results: dict) -> None:
         super()._load_seg_map(results)
         results['gt_seg_map'] = (results['gt_seg_map'] >= self.threshold).astype(
-            np.uint8)
+            np.uint8
+        )
 
     def __repr__(self) -> str:
         return f'{super().__repr__()[:-1]}, threshold={self.threshold})'

@@ -47,21 +47,32 @@ def read_nih_boxes(path: str | os.PathLike) -> list[Box]:
     columns = ['Image Index', 'Finding Label', 'Bbox [x', 'y', 'w', 'h]']
     missing = [name for name in columns if name not in frame.columns]
     if missing:
-        raise KeyError(f'{path}: missing column(s) {missing}; found '
-                       f'{list(frame.columns)}')
+        raise KeyError(
+            f'{path}: missing column(s) {missing}; found {list(frame.columns)}'
+        )
     boxes = []
     for line, row in enumerate(frame[columns].itertuples(index=False), start=2):
         image, label, x, y, w, h = row
         if not (w > 0 and h > 0):
             raise ValueError(f'{path}, line {line}: box {w}x{h} is empty')
-        boxes.append(Box(image, BOX_LABEL_TO_CLASS.get(label, label),
-                         float(x), float(y), float(w), float(h)))
+        boxes.append(
+            Box(
+                image,
+                BOX_LABEL_TO_CLASS.get(label, label),
+                float(x),
+                float(y),
+                float(w),
+                float(h),
+            )
+        )
     return boxes
 
 
-def box_mask(box: Box, out_size: tuple[int, int],
-             source_size: tuple[int, int] = (NIH_IMAGE_SIZE, NIH_IMAGE_SIZE)
-             ) -> np.ndarray:
+def box_mask(
+    box: Box,
+    out_size: tuple[int, int],
+    source_size: tuple[int, int] = (NIH_IMAGE_SIZE, NIH_IMAGE_SIZE),
+) -> np.ndarray:
     """Rasterise a box given in ``source_size`` pixels onto an ``out_size`` grid.
 
     A grid cell belongs to the box when its centre lies inside the scaled box;
@@ -105,10 +116,12 @@ def normalise_cam(cam: np.ndarray) -> np.ndarray:
     return (cam - low) / (high - low)
 
 
-def cam_box_ious(cams: list[np.ndarray], boxes: list[Box],
-                 thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
-                 source_size: tuple[int, int] = (NIH_IMAGE_SIZE, NIH_IMAGE_SIZE)
-                 ) -> np.ndarray:
+def cam_box_ious(
+    cams: list[np.ndarray],
+    boxes: list[Box],
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
+    source_size: tuple[int, int] = (NIH_IMAGE_SIZE, NIH_IMAGE_SIZE),
+) -> np.ndarray:
     """IoU of every thresholded CAM with its box.
 
     Args:
@@ -134,14 +147,18 @@ def cam_box_ious(cams: list[np.ndarray], boxes: list[Box],
 
 def localisation_scores(ious: np.ndarray) -> dict[str, np.ndarray]:
     """AP25, AP50 and mIoU (percent) per threshold from :func:`cam_box_ious`."""
-    return dict(ap25=100 * (ious >= 0.25).mean(axis=1),
-                ap50=100 * (ious >= 0.5).mean(axis=1),
-                miou=100 * ious.mean(axis=1))
+    return dict(
+        ap25=100 * (ious >= 0.25).mean(axis=1),
+        ap50=100 * (ious >= 0.5).mean(axis=1),
+        miou=100 * ious.mean(axis=1),
+    )
 
 
-def best_threshold(ious: np.ndarray,
-                   thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
-                   criterion: str = 'miou') -> dict[str, float]:
+def best_threshold(
+    ious: np.ndarray,
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
+    criterion: str = 'miou',
+) -> dict[str, float]:
     """The threshold that maximises ``criterion`` and the scores there.
 
     Choosing the threshold on the evaluated boxes themselves is what EVA-X
@@ -152,5 +169,7 @@ def best_threshold(ious: np.ndarray,
     if criterion not in scores:
         raise KeyError(f'criterion {criterion!r}; expected one of {sorted(scores)}')
     row = int(np.argmax(scores[criterion]))
-    return dict(threshold=float(thresholds[row]),
-                **{name: float(values[row]) for name, values in scores.items()})
+    return dict(
+        threshold=float(thresholds[row]),
+        **{name: float(values[row]) for name, values in scores.items()},
+    )

@@ -23,8 +23,9 @@ TIMING_SERIES = ('time', 'data_time')
 MAX_COLUMNS = 4
 
 
-def read_predictions_csv(path: str | os.PathLike
-                         ) -> tuple[list[str], np.ndarray, np.ndarray]:
+def read_predictions_csv(
+    path: str | os.PathLike,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Class names, ``(N, C)`` probabilities and ``(N, C)`` targets (-1 = ignore).
 
     Raises:
@@ -34,8 +35,9 @@ def read_predictions_csv(path: str | os.PathLike
     import pandas as pd
 
     frame = pd.read_csv(path)
-    names = [column[len('prob_'):] for column in frame.columns
-             if column.startswith('prob_')]
+    names = [
+        column[len('prob_') :] for column in frame.columns if column.startswith('prob_')
+    ]
     if not names:
         raise KeyError(f'{path}: no prob_<class> columns in {list(frame.columns)}')
     missing = [f'gt_{name}' for name in names if f'gt_{name}' not in frame.columns]
@@ -46,8 +48,9 @@ def read_predictions_csv(path: str | os.PathLike
     return names, scores, targets
 
 
-def roc_overview(scores: np.ndarray, targets: np.ndarray, names: list[str]
-                 ) -> tuple[Figure, dict[str, float]]:
+def roc_overview(
+    scores: np.ndarray, targets: np.ndarray, names: list[str]
+) -> tuple[Figure, dict[str, float]]:
     """All per-class ROC curves in one figure, AUC in the legend.
 
     Classes with a single label value (AUC undefined) are left out of the
@@ -69,16 +72,21 @@ def roc_overview(scores: np.ndarray, targets: np.ndarray, names: list[str]
         axis.plot(fpr, tpr, linewidth=1.2, label=f'{name} ({aucs[name]:.3f})')
     axis.plot([0, 1], [0, 1], linestyle='--', color='grey', linewidth=0.8)
     mean_auc = float(np.mean(list(aucs.values()))) if aucs else float('nan')
-    axis.set(xlabel='false positive rate', ylabel='true positive rate',
-             title=f'ROC per class (mean AUC {mean_auc:.3f})', xlim=(0, 1),
-             ylim=(0, 1))
+    axis.set(
+        xlabel='false positive rate',
+        ylabel='true positive rate',
+        title=f'ROC per class (mean AUC {mean_auc:.3f})',
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
     axis.legend(fontsize=7, loc='lower right')
     figure.tight_layout()
     return figure, aucs
 
 
-def read_scalars(path: str | os.PathLike
-                 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+def read_scalars(
+    path: str | os.PathLike,
+) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Split ``scalars.json`` into training and validation series.
 
     Training records carry ``loss`` (logged per iteration at ``step`` = iter);
@@ -91,8 +99,10 @@ def read_scalars(path: str | os.PathLike
     Raises:
         ValueError: A line is not JSON or has no ``step`` (names the line).
     """
-    series: dict[str, dict[str, list]] = {'train': defaultdict(list),
-                                          'val': defaultdict(list)}
+    series: dict[str, dict[str, list]] = {
+        'train': defaultdict(list),
+        'val': defaultdict(list),
+    }
     with open(path) as file:
         for number, line in enumerate(file, start=1):
             if not line.strip():
@@ -101,18 +111,24 @@ def read_scalars(path: str | os.PathLike
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(
-                    f'{path}, line {number}: not JSON ({error})') from error
+                    f'{path}, line {number}: not JSON ({error})'
+                ) from error
             if 'step' not in record:
                 raise ValueError(f'{path}, line {number}: no "step" field')
             phase = 'train' if 'loss' in record else 'val'
             for name, value in record.items():
                 if name in ('step', 'epoch', 'iter') or not isinstance(
-                        value, (int, float)):
+                    value, (int, float)
+                ):
                     continue
                 series[phase][name].append((record['step'], value))
-    return {phase: {name: tuple(np.array(column) for column in zip(*points))
-                    for name, points in named.items()}
-            for phase, named in series.items()}
+    return {
+        phase: {
+            name: tuple(np.array(column) for column in zip(*points))
+            for name, points in named.items()
+        }
+        for phase, named in series.items()
+    }
 
 
 def training_curves(scalars: dict, names: list[str] | None = None) -> Figure:
@@ -125,26 +141,32 @@ def training_curves(scalars: dict, names: list[str] | None = None) -> Figure:
             panels per row.
     """
     if names is None:
-        names = [f'train/{name}' for name in scalars['train']
-                 if name.startswith('loss') or name == 'lr']
-        names += [f'val/{name}' for name in scalars['val']
-                  if name not in TIMING_SERIES]
+        names = [
+            f'train/{name}'
+            for name in scalars['train']
+            if name.startswith('loss') or name == 'lr'
+        ]
+        names += [f'val/{name}' for name in scalars['val'] if name not in TIMING_SERIES]
     if not names:
         raise ValueError('no series to plot')
     columns = min(len(names), MAX_COLUMNS)
     rows = -(-len(names) // columns)
     figure = Figure(figsize=(4.0 * columns, 3.2 * rows))
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    for axis in axes[len(names):]:
+    for axis in axes[len(names) :]:
         axis.remove()
     for axis, full_name in zip(axes, names):
         phase, name = full_name.split('/', 1)
         if name not in scalars[phase]:
-            raise KeyError(f'{full_name}: not logged; found '
-                           f'{sorted(scalars[phase])}')
+            raise KeyError(f'{full_name}: not logged; found {sorted(scalars[phase])}')
         steps, values = scalars[phase][name]
-        axis.plot(steps, values, marker='o' if phase == 'val' else None,
-                  markersize=3, linewidth=1.2)
+        axis.plot(
+            steps,
+            values,
+            marker='o' if phase == 'val' else None,
+            markersize=3,
+            linewidth=1.2,
+        )
         axis.set(title=full_name, xlabel='iteration' if phase == 'train' else 'step')
         axis.grid(alpha=0.3)
     figure.tight_layout()

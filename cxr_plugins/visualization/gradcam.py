@@ -32,8 +32,7 @@ class ClassifierLogits(nn.Module):
         return self.classifier(inputs, mode='tensor')
 
 
-def vit_tokens_to_map(tokens: torch.Tensor, num_prefix_tokens: int = 1
-                      ) -> torch.Tensor:
+def vit_tokens_to_map(tokens: torch.Tensor, num_prefix_tokens: int = 1) -> torch.Tensor:
     """``(B, prefix + h*w, C)`` tokens -> ``(B, C, h, w)`` patch feature map.
 
     Raises:
@@ -44,7 +43,8 @@ def vit_tokens_to_map(tokens: torch.Tensor, num_prefix_tokens: int = 1
     if side * side != patches.shape[1]:
         raise ValueError(
             f'{patches.shape[1]} patch tokens (after {num_prefix_tokens} prefix '
-            'tokens) do not form a square grid; Grad-CAM needs square inputs')
+            'tokens) do not form a square grid; Grad-CAM needs square inputs'
+        )
     return patches.reshape(patches.shape[0], side, side, -1).permute(0, 3, 1, 2)
 
 
@@ -61,7 +61,8 @@ def cam_target_layer(backbone: nn.Module) -> tuple[nn.Module, Callable | None]:
     if hasattr(backbone, 'layers') and hasattr(backbone, 'cls_token'):  # CXRViT
         prefix = getattr(backbone, 'num_extra_tokens', 1)
         return backbone.layers[-1].ln1, (
-            lambda tokens: vit_tokens_to_map(tokens, prefix))
+            lambda tokens: vit_tokens_to_map(tokens, prefix)
+        )
     if hasattr(backbone, 'blocks') and hasattr(backbone, 'cls_token'):  # EVAX
         return backbone.blocks[-1].norm1, vit_tokens_to_map
     if hasattr(backbone, 'res_layers'):  # mmpretrain ResNet
@@ -92,20 +93,23 @@ def compute_cams(
     layer, reshape = cam_target_layer(classifier.backbone)
     wrapper = ClassifierLogits(classifier).eval()
     cams = []
-    with GradCAM(model=wrapper, target_layers=[layer],
-                 reshape_transform=reshape) as cam:
+    with GradCAM(
+        model=wrapper, target_layers=[layer], reshape_transform=reshape
+    ) as cam:
         for index in class_indices:
             targets = [ClassifierOutputTarget(index)] * inputs.shape[0]
             cams.append(cam(input_tensor=inputs, targets=targets))
     return np.stack(cams, axis=1)
 
 
-def overlay_cam(image: np.ndarray, cam: np.ndarray, image_weight: float = 0.5
-                ) -> np.ndarray:
+def overlay_cam(
+    image: np.ndarray, cam: np.ndarray, image_weight: float = 0.5
+) -> np.ndarray:
     """Jet-coloured CAM over an ``(H, W, 3)`` uint8 image, as uint8 RGB."""
     from pytorch_grad_cam.utils.image import show_cam_on_image
 
     if image.shape[:2] != cam.shape:
         raise ValueError(f'image {image.shape[:2]} and CAM {cam.shape} differ in size')
-    return show_cam_on_image(image.astype(np.float32) / 255.0, cam, use_rgb=True,
-                             image_weight=image_weight)
+    return show_cam_on_image(
+        image.astype(np.float32) / 255.0, cam, use_rgb=True, image_weight=image_weight
+    )

@@ -19,8 +19,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 
-def denormalize(images: torch.Tensor, mean: torch.Tensor,
-                std: torch.Tensor) -> np.ndarray:
+def denormalize(
+    images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+) -> np.ndarray:
     """Undo the data preprocessor's normalisation and return grey images.
 
     Args:
@@ -62,11 +63,14 @@ def save_reconstruction_grid(
     """
     num_rows = originals.shape[0]
     if not masked.shape[0] == third.shape[0] == num_rows:
-        raise ValueError('originals, masked and third need the same batch size, '
-                         f'got {originals.shape[0]}, {masked.shape[0]}, '
-                         f'{third.shape[0]}')
-    figure, axes = plt.subplots(num_rows, 3, figsize=(7.5, 2.6 * num_rows),
-                                squeeze=False)
+        raise ValueError(
+            'originals, masked and third need the same batch size, '
+            f'got {originals.shape[0]}, {masked.shape[0]}, '
+            f'{third.shape[0]}'
+        )
+    figure, axes = plt.subplots(
+        num_rows, 3, figsize=(7.5, 2.6 * num_rows), squeeze=False
+    )
     for row in range(num_rows):
         axes[row, 0].imshow(originals[row], cmap='gray', vmin=0, vmax=1)
         axes[row, 1].imshow(masked[row], cmap='gray', vmin=0, vmax=1)

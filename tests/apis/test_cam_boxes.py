@@ -67,8 +67,14 @@ def test_mask_iou_and_mismatched_inputs():
 def test_real_nih_box_file(shared_data):
     boxes = read_nih_boxes(shared_data / 'labels/nih_cxr14/BBox_List_2017.csv.gz')
     assert len(boxes) == 984
-    assert boxes[0] == Box('00013118_008.png', 'Atelectasis', 225.084745762712,
-                           547.019216763771, 86.7796610169491, 79.1864406779661)
+    assert boxes[0] == Box(
+        '00013118_008.png',
+        'Atelectasis',
+        225.084745762712,
+        547.019216763771,
+        86.7796610169491,
+        79.1864406779661,
+    )
     labels = {box.label for box in boxes}
     assert 'Infiltration' in labels and 'Infiltrate' not in labels
     assert all(box.x + box.w <= 1024 + 1e-6 for box in boxes)

@@ -21,14 +21,26 @@ from cxr_plugins.apis import (
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
-NIH_CLASSES = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass',
-               'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema',
-               'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia']
+NIH_CLASSES = [
+    'Atelectasis',
+    'Cardiomegaly',
+    'Effusion',
+    'Infiltration',
+    'Mass',
+    'Nodule',
+    'Pneumonia',
+    'Pneumothorax',
+    'Consolidation',
+    'Edema',
+    'Emphysema',
+    'Fibrosis',
+    'Pleural_Thickening',
+    'Hernia',
+]
 
 
 def _load_tool(relative: str):
-    spec = importlib.util.spec_from_file_location(Path(relative).stem,
-                                                  REPO / relative)
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, REPO / relative)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,8 +54,13 @@ def checkpoint(tmp_path_factory) -> Path:
     with torch.no_grad():  # make the head's logits spread out
         model.head.fc.weight.normal_(0, 0.5)
     path = tmp_path_factory.mktemp('ckpt') / 'cls.pth'
-    torch.save({'state_dict': model.state_dict(),
-                'meta': {'dataset_meta': {'classes': NIH_CLASSES}}}, path)
+    torch.save(
+        {
+            'state_dict': model.state_dict(),
+            'meta': {'dataset_meta': {'classes': NIH_CLASSES}},
+        },
+        path,
+    )
     return path
 
 
@@ -119,8 +136,9 @@ def test_monochrome1_dicom_reads_like_its_monochrome2_twin(model, demo_dir, tmp_
     assert np.abs(np.subtract(list(flipped.values()), list(m1.values()))).max() > 1e-2
 
 
-def test_infer_cli_writes_probabilities_and_cams(checkpoint, model, demo_dir,
-                                                 shared_data, tmp_path):
+def test_infer_cli_writes_probabilities_and_cams(
+    checkpoint, model, demo_dir, shared_data, tmp_path
+):
     images = tmp_path / 'inputs'
     images.mkdir()
     for png in demo_pngs(demo_dir, 3):
@@ -133,9 +151,25 @@ def test_infer_cli_writes_probabilities_and_cams(checkpoint, model, demo_dir,
     out = tmp_path / 'probs.csv'
     cam_dir = tmp_path / 'cams'
     infer = _load_tool('tools/infer.py')
-    assert infer.main([str(CONFIG), str(checkpoint), str(images), str(listing),
-                       '--out', str(out), '--batch-size', '2', '--cam-dir',
-                       str(cam_dir), '--cam-top-k', '2']) == 0
+    assert (
+        infer.main(
+            [
+                str(CONFIG),
+                str(checkpoint),
+                str(images),
+                str(listing),
+                '--out',
+                str(out),
+                '--batch-size',
+                '2',
+                '--cam-dir',
+                str(cam_dir),
+                '--cam-top-k',
+                '2',
+            ]
+        )
+        == 0
+    )
     with open(out) as file:
         rows = list(csv.DictReader(file))
     paths = find_images([images, listing])
@@ -143,8 +177,9 @@ def test_infer_cli_writes_probabilities_and_cams(checkpoint, model, demo_dir,
     assert len(rows) == 5 and list(rows[0])[1:] == NIH_CLASSES
     expected = predict_batch(model, paths)
     for row, probs in zip(rows, expected):
-        np.testing.assert_allclose([float(row[name]) for name in NIH_CLASSES],
-                                   list(probs.values()), atol=1e-5)
+        np.testing.assert_allclose(
+            [float(row[name]) for name in NIH_CLASSES], list(probs.values()), atol=1e-5
+        )
     overlays = sorted(cam_dir.glob('*.png'))
     assert len(overlays) == 2 * 5
     top = max(expected[0], key=expected[0].get)
@@ -162,8 +197,12 @@ def test_find_images_rejects_missing_inputs(tmp_path):
 def test_whole_image_pipeline_replaces_resize_and_crop(model):
     from cxr_plugins.apis import build_test_pipeline
 
-    steps = [type(step).__name__ for step in
-             build_test_pipeline(model.cfg, img_size=48, whole_image=True).transforms]
+    steps = [
+        type(step).__name__
+        for step in build_test_pipeline(
+            model.cfg, img_size=48, whole_image=True
+        ).transforms
+    ]
     assert steps == ['LoadXRayImage', 'Resize', 'PackInputs']
     normal = [type(step).__name__ for step in build_test_pipeline(model.cfg).transforms]
     configured = model.cfg.test_dataloader.dataset.pipeline

@@ -19,8 +19,9 @@ def test_evax_forward_and_out_types():
     assert len(pooled) == 1 and pooled[0].shape == (2, 64)
     cls = EVAX(arch='demo', img_size=32, patch_size=8, out_type='cls_token')(image)
     assert cls[0].shape == (2, 64)
-    maps = EVAX(arch='demo', img_size=32, patch_size=8, out_type='featmap',
-                out_indices=(0, 1))(image)
+    maps = EVAX(
+        arch='demo', img_size=32, patch_size=8, out_type='featmap', out_indices=(0, 1)
+    )(image)
     assert [m.shape for m in maps] == [(2, 64, 4, 4)] * 2
 
 
@@ -43,9 +44,16 @@ def test_evax_base_has_sub_ln_and_separate_qkv():
     assert isinstance(block.mlp, SwiGLU)
     assert isinstance(block.mlp.norm, torch.nn.LayerNorm)  # ffn_ln
     keys = set(model.state_dict())
-    for key in ('attn.q_proj.weight', 'attn.q_proj.bias', 'attn.k_proj.weight',
-                'attn.v_proj.bias', 'mlp.fc1_g.weight', 'mlp.fc1_x.weight',
-                'mlp.norm.weight', 'mlp.fc2.weight'):
+    for key in (
+        'attn.q_proj.weight',
+        'attn.q_proj.bias',
+        'attn.k_proj.weight',
+        'attn.v_proj.bias',
+        'mlp.fc1_g.weight',
+        'mlp.fc1_x.weight',
+        'mlp.norm.weight',
+        'mlp.fc2.weight',
+    ):
         assert f'blocks.0.{key}' in keys
     assert 'blocks.0.attn.k_proj.bias' not in keys
     arch = EVAX._arch_settings('base')
@@ -65,8 +73,12 @@ def test_evax_rope_changes_output_with_token_order():
         out_flipped = model(flipped)[0]
         head_dim = 32  # sin and cos halves of timm's concatenated embedding
         model.rope.get_embed = lambda shape: torch.cat(  # identity rotation
-            [torch.zeros(shape[0] * shape[1], head_dim),
-             torch.ones(shape[0] * shape[1], head_dim)], dim=-1)
+            [
+                torch.zeros(shape[0] * shape[1], head_dim),
+                torch.ones(shape[0] * shape[1], head_dim),
+            ],
+            dim=-1,
+        )
         plain = model(image)[0]
         plain_flipped = model(flipped)[0]
     # Without any position signal, mean pooling ignores the patch order.
@@ -103,8 +115,9 @@ def test_evax_rejects_bad_arch():
 def test_densenet_keys_match_torchvision_and_load():
     reference = torchvision.models.densenet121()
     model = CXRDenseNet('121')
-    features = {k: v for k, v in reference.state_dict().items()
-                if k.startswith('features.')}
+    features = {
+        k: v for k, v in reference.state_dict().items() if k.startswith('features.')
+    }
     assert set(model.state_dict()) == set(features)
     model.load_state_dict(features)
     reference.eval()
@@ -113,21 +126,25 @@ def test_densenet_keys_match_torchvision_and_load():
     with torch.no_grad():
         expected = torch.flatten(
             torch.nn.functional.adaptive_avg_pool2d(
-                torch.relu(reference.features(image)), 1), 1)
+                torch.relu(reference.features(image)), 1
+            ),
+            1,
+        )
         got = model(image)[0].mean(dim=(2, 3))
     torch.testing.assert_close(got, expected)
 
 
 def test_resnet50_keys_match_torchvision():
-    model = MODELS.build(dict(type='ResNet', depth=50, out_indices=(3, )))
+    model = MODELS.build(dict(type='ResNet', depth=50, out_indices=(3,)))
     reference = torchvision.models.resnet50().state_dict()
     expected = {k for k in reference if not k.startswith('fc.')}
     assert set(model.state_dict()) == expected
 
 
 def test_timm_backbone_by_name():
-    model = MODELS.build(dict(type='TIMMBackbone', model_name='resnet10t',
-                              pretrained=False))
+    model = MODELS.build(
+        dict(type='TIMMBackbone', model_name='resnet10t', pretrained=False)
+    )
     model.eval()
     out = model(torch.rand(2, 3, 64, 64))
     assert out[-1].shape[:2] == (2, 512)
@@ -136,13 +153,23 @@ def test_timm_backbone_by_name():
 def test_evax_init_cfg_pretrained_loads_with_prefix_and_resize(tmp_path):
     source = EVAX(arch='demo', img_size=32, patch_size=8)
     checkpoint = tmp_path / 'evax.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v
-                               for k, v in source.state_dict().items()}}, checkpoint)
-    target = MODELS.build(dict(
-        type='EVAX', arch='demo', img_size=48, patch_size=8,
-        init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint),
-                      prefix='backbone.')))
+    torch.save(
+        {'state_dict': {f'backbone.{k}': v for k, v in source.state_dict().items()}},
+        checkpoint,
+    )
+    target = MODELS.build(
+        dict(
+            type='EVAX',
+            arch='demo',
+            img_size=48,
+            patch_size=8,
+            init_cfg=dict(
+                type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'
+            ),
+        )
+    )
     target.init_weights()
-    torch.testing.assert_close(target.blocks[1].mlp.fc2.weight,
-                               source.blocks[1].mlp.fc2.weight)
+    torch.testing.assert_close(
+        target.blocks[1].mlp.fc2.weight, source.blocks[1].mlp.fc2.weight
+    )
     assert target.pos_embed.shape == (1, 1 + 36, 64)

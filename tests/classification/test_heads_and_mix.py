@@ -31,7 +31,8 @@ def test_masked_bce_label_smoothing_and_all_ignored():
     target = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
     smoothed = masked_bce_with_logits(logits, target, label_smoothing=0.2)
     expected = F.binary_cross_entropy_with_logits(
-        logits, torch.tensor([[0.9, 0.1], [0.9, 0.1]]))
+        logits, torch.tensor([[0.9, 0.1], [0.9, 0.1]])
+    )
     torch.testing.assert_close(smoothed, expected)
     assert masked_bce_with_logits(logits, torch.full((2, 2), -1.0)) == 0
     with pytest.raises(ValueError, match='same shape'):
@@ -39,11 +40,19 @@ def test_masked_bce_label_smoothing_and_all_ignored():
 
 
 def test_multilabel_head_uses_gt_score_with_ignore():
-    head = MODELS.build(dict(type='MultiLabelLinearClsHead', num_classes=3,
-                             in_channels=4, loss=dict(type='CXRMaskedBCELoss')))
-    feats = (torch.randn(2, 4), )
-    samples = [DataSample().set_gt_score(torch.tensor([1.0, -1.0, 0.0])),
-               DataSample().set_gt_score(torch.tensor([0.0, 1.0, -1.0]))]
+    head = MODELS.build(
+        dict(
+            type='MultiLabelLinearClsHead',
+            num_classes=3,
+            in_channels=4,
+            loss=dict(type='CXRMaskedBCELoss'),
+        )
+    )
+    feats = (torch.randn(2, 4),)
+    samples = [
+        DataSample().set_gt_score(torch.tensor([1.0, -1.0, 0.0])),
+        DataSample().set_gt_score(torch.tensor([0.0, 1.0, -1.0])),
+    ]
     loss = head.loss(feats, samples)['loss']
     logits = head(feats)
     target = torch.stack([s.gt_score for s in samples])

@@ -21,9 +21,14 @@ def _multilabel_samples(rng, num=120, classes=4):
     targets[:, 2] = 0  # undefined class: no positive
     targets[:5, 1] = -1  # ignored entries
     scores = np.clip(rng.random((num, classes)) + 0.4 * (targets == 1), 0, 1)
-    samples = [dict(pred_score=torch.tensor(s), gt_score=torch.tensor(t),
-                    img_path=f'img_{i}.png')
-               for i, (s, t) in enumerate(zip(scores, targets))]
+    samples = [
+        dict(
+            pred_score=torch.tensor(s),
+            gt_score=torch.tensor(t),
+            img_path=f'img_{i}.png',
+        )
+        for i, (s, t) in enumerate(zip(scores, targets))
+    ]
     return samples, scores, targets
 
 
@@ -37,9 +42,11 @@ def test_multilabel_auc_matches_sklearn_with_undefined_and_ignored(tmp_path):
     with pytest.warns(UserWarning, match='undefined'):
         result = metric.evaluate(len(samples))
     valid = targets[:, 1] != -1
-    expected = [roc_auc_score(targets[:, 0], scores[:, 0]),
-                roc_auc_score(targets[valid, 1], scores[valid, 1]),
-                roc_auc_score(targets[:, 3], scores[:, 3])]
+    expected = [
+        roc_auc_score(targets[:, 0], scores[:, 0]),
+        roc_auc_score(targets[valid, 1], scores[valid, 1]),
+        roc_auc_score(targets[:, 3], scores[:, 3]),
+    ]
     assert result['auc/A'] == pytest.approx(100 * expected[0])
     assert result['auc/B'] == pytest.approx(100 * expected[1])
     assert np.isnan(result['auc/C'])
@@ -49,7 +56,10 @@ def test_multilabel_auc_matches_sklearn_with_undefined_and_ignored(tmp_path):
     # columns: img_path, 4 probabilities, 4 targets; sample 0 ignores class B
     assert rows[1][0] == 'img_0.png' and rows[1][6] == '-1'
     assert sorted(p.name for p in tmp_path.glob('*.png')) == [
-        'roc_A.png', 'roc_B.png', 'roc_Pleural_Effusion.png']
+        'roc_A.png',
+        'roc_B.png',
+        'roc_Pleural_Effusion.png',
+    ]
 
 
 def test_bootstrap_ci_shape_determinism_and_coverage():
@@ -67,8 +77,11 @@ def test_bootstrap_ci_shape_determinism_and_coverage():
     with pytest.warns(UserWarning):
         result = metric.evaluate(len(samples))
     assert result['auc/mAUC_ci_low'] < result['auc/mAUC'] < result['auc/mAUC_ci_high']
-    assert result['auc/class_0_ci_low'] < result['auc/class_0'] \
+    assert (
+        result['auc/class_0_ci_low']
+        < result['auc/class_0']
         < result['auc/class_0_ci_high']
+    )
     assert np.isnan(result['auc/class_2_ci_low'])
 
 
@@ -87,8 +100,11 @@ def test_weighted_auc_equals_sklearn_on_expanded_resample():
 
 def test_multilabel_auc_rejects_soft_targets():
     metric = MultiLabelAUC()
-    metric.process(None, [dict(pred_score=torch.tensor([0.2, 0.4]),
-                               gt_score=torch.tensor([0.5, 1.0]))] * 4)
+    metric.process(
+        None,
+        [dict(pred_score=torch.tensor([0.2, 0.4]), gt_score=torch.tensor([0.5, 1.0]))]
+        * 4,
+    )
     with pytest.raises(ValueError, match='must be 0, 1'):
         metric.evaluate(4)
 
@@ -100,27 +116,42 @@ def test_cxr_cls_metrics_binary_and_multiclass(tmp_path):
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     metric = CXRClsMetrics(out_dir=str(tmp_path))
     metric.dataset_meta = dict(classes=['normal', 'pneumonia', 'COVID-19'])
-    metric.process(None, [dict(pred_score=torch.tensor(p), gt_label=torch.tensor([y]))
-                          for p, y in zip(probs, labels)])
+    metric.process(
+        None,
+        [
+            dict(pred_score=torch.tensor(p), gt_label=torch.tensor([y]))
+            for p, y in zip(probs, labels)
+        ],
+    )
     result = metric.evaluate(90)
     predicted = probs.argmax(1)
     assert result['cls/accuracy'] == pytest.approx(100 * (predicted == labels).mean())
-    assert result['cls/f1'] == pytest.approx(100 * f1_score(labels, predicted,
-                                                            average='macro'))
+    assert result['cls/f1'] == pytest.approx(
+        100 * f1_score(labels, predicted, average='macro')
+    )
     assert result['cls/auc'] == pytest.approx(
-        100 * roc_auc_score(labels, probs, multi_class='ovr'))
+        100 * roc_auc_score(labels, probs, multi_class='ovr')
+    )
     covid = labels == 2
     assert result['cls/sensitivity_COVID-19'] == pytest.approx(
-        100 * (predicted[covid] == 2).mean())
+        100 * (predicted[covid] == 2).mean()
+    )
     assert (tmp_path / 'predictions.csv').is_file()
 
     binary = CXRClsMetrics()
     binary_probs = probs[:, :2] / probs[:, :2].sum(1, keepdims=True)
     binary_labels = (labels > 0).astype(int)
-    binary.process(None, [dict(pred_score=torch.tensor(p), gt_label=torch.tensor([y]))
-                          for p, y in zip(binary_probs, binary_labels)])
+    binary.process(
+        None,
+        [
+            dict(pred_score=torch.tensor(p), gt_label=torch.tensor([y]))
+            for p, y in zip(binary_probs, binary_labels)
+        ],
+    )
     result = binary.evaluate(90)
     assert result['cls/auc'] == pytest.approx(
-        100 * roc_auc_score(binary_labels, binary_probs[:, 1]))
+        100 * roc_auc_score(binary_labels, binary_probs[:, 1])
+    )
     assert result['cls/f1'] == pytest.approx(
-        100 * f1_score(binary_labels, binary_probs.argmax(1)))
+        100 * f1_score(binary_labels, binary_probs.argmax(1))
+    )

@@ -20,9 +20,16 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'classification'
 RECIPES = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)
 IMG = 32
 TINY_BACKBONES = {
-    'CXRViT': (dict(arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                              feedforward_channels=64),
-                    img_size=IMG, patch_size=8), 32),
+    'CXRViT': (
+        dict(
+            arch=dict(
+                embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64
+            ),
+            img_size=IMG,
+            patch_size=8,
+        ),
+        32,
+    ),
     'EVAX': (dict(arch='demo', img_size=IMG, patch_size=8), 64),
     'CXRDenseNet': (dict(arch='demo'), 32),
 }
@@ -55,17 +62,34 @@ def _image_folder(root: Path, num_classes: int) -> Path:
     return root
 
 
-def _tiny_dataset(loader: ConfigDict, split: str, multi_label: bool, demo_dir: Path,
-                  folder: Path, size: int) -> dict:
+def _tiny_dataset(
+    loader: ConfigDict,
+    split: str,
+    multi_label: bool,
+    demo_dir: Path,
+    folder: Path,
+    size: int,
+) -> dict:
     pipeline = _shrink_pipeline(loader['dataset']['pipeline'])
     if multi_label:
-        return dict(type='NIHChestXray14', data_root=str(demo_dir / 'nih14_64px'),
-                    ann_file='labels.csv', split=split,
-                    patient_split=dict(train=0.6, val=0.2, test=0.2),
-                    indices=size, test_mode=split != 'train', pipeline=pipeline)
-    return dict(type='CXRImageFolder', data_root=str(folder), split=split,
-                indices=size if split == 'train' else None,
-                test_mode=split != 'train', pipeline=pipeline)
+        return dict(
+            type='NIHChestXray14',
+            data_root=str(demo_dir / 'nih14_64px'),
+            ann_file='labels.csv',
+            split=split,
+            patient_split=dict(train=0.6, val=0.2, test=0.2),
+            indices=size,
+            test_mode=split != 'train',
+            pipeline=pipeline,
+        )
+    return dict(
+        type='CXRImageFolder',
+        data_root=str(folder),
+        split=split,
+        indices=size if split == 'train' else None,
+        test_mode=split != 'train',
+        pipeline=pipeline,
+    )
 
 
 @pytest.mark.slow
@@ -83,14 +107,20 @@ def test_recipe_trains_two_iterations(config, tmp_path, demo_dir):
         head.num_classes = 14
     cfg.data_preprocessor.num_classes = head.num_classes
     folder = None if multi_label else _image_folder(tmp_path / 'data', head.num_classes)
-    for name, split, size in (('train_dataloader', 'train', 4),
-                              ('val_dataloader', 'val', 40),
-                              ('test_dataloader', 'test', 40)):
+    for name, split, size in (
+        ('train_dataloader', 'train', 4),
+        ('val_dataloader', 'val', 40),
+        ('test_dataloader', 'test', 40),
+    ):
         loader = cfg[name]
-        loader.dataset = _tiny_dataset(loader, split, multi_label, demo_dir, folder,
-                                       size)
-        loader.update(batch_size=2 if split == 'train' else 20, num_workers=0,
-                      persistent_workers=False)
+        loader.dataset = _tiny_dataset(
+            loader, split, multi_label, demo_dir, folder, size
+        )
+        loader.update(
+            batch_size=2 if split == 'train' else 20,
+            num_workers=0,
+            persistent_workers=False,
+        )
     if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
         cfg.train_cfg.update(max_iters=2, val_interval=2)
     else:

@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _load_tool():
     spec = importlib.util.spec_from_file_location(
-        'convert_checkpoint', REPO / 'tools/convert/convert_checkpoint.py')
+        'convert_checkpoint', REPO / 'tools/convert/convert_checkpoint.py'
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -47,9 +48,14 @@ def timm_vit(embed_dim=64, depth=2, img_size=32, patch_size=8, **kwargs):
     from timm.models.vision_transformer import VisionTransformer
 
     torch.manual_seed(0)
-    model = VisionTransformer(img_size=img_size, patch_size=patch_size,
-                              embed_dim=embed_dim, depth=depth, num_heads=2,
-                              **kwargs)
+    model = VisionTransformer(
+        img_size=img_size,
+        patch_size=patch_size,
+        embed_dim=embed_dim,
+        depth=depth,
+        num_heads=2,
+        **kwargs,
+    )
     with torch.no_grad():  # distinguishable from any fresh init
         for param in model.parameters():
             param.copy_(torch.randn_like(param) * 0.5)
@@ -62,34 +68,52 @@ def mae_pretrain_state(embed_dim=64, depth=2, img_size=32, patch_size=8) -> dict
     state = dict(encoder.state_dict())
     num_tokens = (img_size // patch_size) ** 2 + 1
     decoder_dim = 32
-    state.update({
-        'mask_token': torch.randn(1, 1, decoder_dim),
-        'decoder_pos_embed': torch.randn(1, num_tokens, decoder_dim),
-        'decoder_embed.weight': torch.randn(decoder_dim, embed_dim),
-        'decoder_embed.bias': torch.randn(decoder_dim),
-        'decoder_blocks.0.norm1.weight': torch.randn(decoder_dim),
-        'decoder_blocks.0.attn.qkv.weight': torch.randn(3 * decoder_dim, decoder_dim),
-        'decoder_norm.weight': torch.randn(decoder_dim),
-        'decoder_pred.weight': torch.randn(patch_size**2 * 3, decoder_dim),
-    })
+    state.update(
+        {
+            'mask_token': torch.randn(1, 1, decoder_dim),
+            'decoder_pos_embed': torch.randn(1, num_tokens, decoder_dim),
+            'decoder_embed.weight': torch.randn(decoder_dim, embed_dim),
+            'decoder_embed.bias': torch.randn(decoder_dim),
+            'decoder_blocks.0.norm1.weight': torch.randn(decoder_dim),
+            'decoder_blocks.0.attn.qkv.weight': torch.randn(
+                3 * decoder_dim, decoder_dim
+            ),
+            'decoder_norm.weight': torch.randn(decoder_dim),
+            'decoder_pred.weight': torch.randn(patch_size**2 * 3, decoder_dim),
+        }
+    )
     return state
 
 
 def seed_training_checkpoint(state: dict) -> dict:
     """The ``{'model','optimizer','epoch','scaler','args'}`` file of MAE-style repos."""
-    return {'model': state, 'optimizer': {}, 'epoch': 799, 'scaler': {},
-            'args': argparse.Namespace(model='mae_vit_small_patch16')}
+    return {
+        'model': state,
+        'optimizer': {},
+        'epoch': 799,
+        'scaler': {},
+        'args': argparse.Namespace(model='mae_vit_small_patch16'),
+    }
 
 
 def expected_vit_destinations(state: dict) -> dict[str, str]:
     """timm key -> our key for the encoder tensors, written out independently."""
-    table = {'cls_token': 'cls_token', 'pos_embed': 'pos_embed',
-             'patch_embed.proj.weight': 'patch_embed.projection.weight',
-             'patch_embed.proj.bias': 'patch_embed.projection.bias',
-             'norm.weight': 'ln2.weight', 'norm.bias': 'ln2.bias'}
-    parts = {'norm1': 'ln1', 'norm2': 'ln2', 'attn.qkv': 'attn.qkv',
-             'attn.proj': 'attn.proj', 'mlp.fc1': 'ffn.layers.0.0',
-             'mlp.fc2': 'ffn.layers.1'}
+    table = {
+        'cls_token': 'cls_token',
+        'pos_embed': 'pos_embed',
+        'patch_embed.proj.weight': 'patch_embed.projection.weight',
+        'patch_embed.proj.bias': 'patch_embed.projection.bias',
+        'norm.weight': 'ln2.weight',
+        'norm.bias': 'ln2.bias',
+    }
+    parts = {
+        'norm1': 'ln1',
+        'norm2': 'ln2',
+        'attn.qkv': 'attn.qkv',
+        'attn.proj': 'attn.proj',
+        'mlp.fc1': 'ffn.layers.0.0',
+        'mlp.fc2': 'ffn.layers.1',
+    }
     for key in state:
         if key.startswith('blocks.'):
             _, index, rest = key.split('.', 2)
@@ -125,13 +149,15 @@ def test_converted_vit_computes_what_timm_computes():
 
     source = timm_vit(global_pool='avg', fc_norm=True, num_classes=0).eval()
     arch = dict(embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=256)
-    state, report, target = convert_checkpoint({'model': source.state_dict()},
-                                               arch=arch)
+    state, report, target = convert_checkpoint(
+        {'model': source.state_dict()}, arch=arch
+    )
     assert report.source_format == 'medical_mae' and not report.missing
     backbone = MODELS.build(target.backbone_cfg)
     backbone.eval()  # mmpretrain's ViT.train() returns None, so no chaining
     backbone.load_state_dict(
-        {key[len('backbone.'):]: value for key, value in state.items()})
+        {key[len('backbone.') :]: value for key, value in state.items()}
+    )
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         expected = source(images)
@@ -143,7 +169,8 @@ def test_mrm_drops_report_branch_and_resamples_grid():
     state = mae_pretrain_state()
     state['bert_encoder.embeddings.word_embeddings.weight'] = torch.randn(30, 16)
     state['bert_encoder.encoder.layer.0.attention.self.query.weight'] = torch.randn(
-        16, 16)
+        16, 16
+    )
     state['bert_mlm_head.decoder.weight'] = torch.randn(30, 16)
     checkpoint = {'model': state}
     assert detect_format(unwrap_checkpoint(checkpoint)[0]) == 'mrm'
@@ -152,13 +179,13 @@ def test_mrm_drops_report_branch_and_resamples_grid():
     assert set(report.reshaped) == {'pos_embed', 'patch_embed.projection.weight'}
     assert converted['backbone.pos_embed'].shape == (1, 16 * 16 + 1, 64)
     assert converted['backbone.patch_embed.projection.weight'].shape == (64, 3, 4, 4)
-    torch.testing.assert_close(converted['backbone.pos_embed'][:, 0],
-                               state['pos_embed'][:, 0])  # cls token position kept
+    torch.testing.assert_close(
+        converted['backbone.pos_embed'][:, 0], state['pos_embed'][:, 0]
+    )  # cls token position kept
     # A constant grid stays constant under bicubic resampling.
     flat = dict(state, pos_embed=torch.ones(1, 17, 64))
     resampled, _, _ = convert_checkpoint({'model': flat}, img_size=64)
-    torch.testing.assert_close(resampled['backbone.pos_embed'],
-                               torch.ones(1, 65, 64))
+    torch.testing.assert_close(resampled['backbone.pos_embed'], torch.ones(1, 65, 64))
 
 
 def test_msmae_head_kept_only_when_classes_match():
@@ -176,8 +203,9 @@ def test_msmae_head_kept_only_when_classes_match():
     assert 'classifier with 3 outputs' in report.dropped['head.fc.weight']
 
 
-def hf_vitmae_state(hidden=64, layers=2, intermediate=128, num_patches=16,
-                    patch=8) -> dict:
+def hf_vitmae_state(
+    hidden=64, layers=2, intermediate=128, num_patches=16, patch=8
+) -> dict:
     """``ViTMAEForPreTraining`` names (facebook/vit-mae-base layout, tiny sizes)."""
     gen = torch.Generator().manual_seed(1)
 
@@ -187,8 +215,9 @@ def hf_vitmae_state(hidden=64, layers=2, intermediate=128, num_patches=16,
     state = {
         'vit.embeddings.cls_token': rand(1, 1, hidden),
         'vit.embeddings.position_embeddings': rand(1, num_patches + 1, hidden),
-        'vit.embeddings.patch_embeddings.projection.weight': rand(hidden, 3, patch,
-                                                                  patch),
+        'vit.embeddings.patch_embeddings.projection.weight': rand(
+            hidden, 3, patch, patch
+        ),
         'vit.embeddings.patch_embeddings.projection.bias': rand(hidden),
         'vit.layernorm.weight': rand(hidden),
         'vit.layernorm.bias': rand(hidden),
@@ -201,9 +230,11 @@ def hf_vitmae_state(hidden=64, layers=2, intermediate=128, num_patches=16,
         for part in ('query', 'key', 'value'):
             state[f'{layer}attention.attention.{part}.weight'] = rand(hidden, hidden)
             state[f'{layer}attention.attention.{part}.bias'] = rand(hidden)
-        shapes = {'attention.output.dense': (hidden, hidden),
-                  'intermediate.dense': (intermediate, hidden),
-                  'output.dense': (hidden, intermediate)}
+        shapes = {
+            'attention.output.dense': (hidden, hidden),
+            'intermediate.dense': (intermediate, hidden),
+            'output.dense': (hidden, intermediate),
+        }
         for name, shape in shapes.items():
             state[f'{layer}{name}.weight'] = rand(*shape)
             state[f'{layer}{name}.bias'] = rand(shape[0])
@@ -226,18 +257,27 @@ def test_hf_vitmae_query_key_value_become_fused_qkv():
         torch.testing.assert_close(k, state[hf + 'attention.attention.key.weight'])
         torch.testing.assert_close(v, state[hf + 'attention.attention.value.weight'])
         bias = converted[f'backbone.layers.{n}.attn.qkv.bias']
-        torch.testing.assert_close(bias[-64:],
-                                   state[hf + 'attention.attention.value.bias'])
-        pairs = {'attn.proj': 'attention.output.dense',
-                 'ffn.layers.0.0': 'intermediate.dense', 'ffn.layers.1': 'output.dense',
-                 'ln1': 'layernorm_before', 'ln2': 'layernorm_after'}
+        torch.testing.assert_close(
+            bias[-64:], state[hf + 'attention.attention.value.bias']
+        )
+        pairs = {
+            'attn.proj': 'attention.output.dense',
+            'ffn.layers.0.0': 'intermediate.dense',
+            'ffn.layers.1': 'output.dense',
+            'ln1': 'layernorm_before',
+            'ln2': 'layernorm_after',
+        }
         for ours, theirs in pairs.items():
-            torch.testing.assert_close(converted[f'backbone.layers.{n}.{ours}.weight'],
-                                       state[f'{hf}{theirs}.weight'])
-    torch.testing.assert_close(converted['backbone.pos_embed'],
-                               state['vit.embeddings.position_embeddings'])
-    torch.testing.assert_close(converted['backbone.ln2.weight'],
-                               state['vit.layernorm.weight'])
+            torch.testing.assert_close(
+                converted[f'backbone.layers.{n}.{ours}.weight'],
+                state[f'{hf}{theirs}.weight'],
+            )
+    torch.testing.assert_close(
+        converted['backbone.pos_embed'], state['vit.embeddings.position_embeddings']
+    )
+    torch.testing.assert_close(
+        converted['backbone.ln2.weight'], state['vit.layernorm.weight']
+    )
     assert sum('ViTMAE decoder' in why for why in report.dropped.values()) == 3
 
 
@@ -249,8 +289,12 @@ def test_hf_vitmae_missing_value_projection_is_an_error():
 
 
 EVA02_SMALL_RENAMES = {'mlp.fc1.': 'mlp.w12.', 'mlp.fc2.': 'mlp.w3.'}
-EVA02_BASE_RENAMES = {'mlp.fc1_g.': 'mlp.w1.', 'mlp.fc1_x.': 'mlp.w2.',
-                      'mlp.fc2.': 'mlp.w3.', 'mlp.norm.': 'mlp.ffn_ln.'}
+EVA02_BASE_RENAMES = {
+    'mlp.fc1_g.': 'mlp.w1.',
+    'mlp.fc1_x.': 'mlp.w2.',
+    'mlp.fc2.': 'mlp.w3.',
+    'mlp.norm.': 'mlp.ffn_ln.',
+}
 
 
 def eva02_state(arch: dict, renames: dict) -> tuple[dict, dict]:
@@ -258,25 +302,36 @@ def eva02_state(arch: dict, renames: dict) -> tuple[dict, dict]:
     from cxr_plugins.models.backbones.eva_x import EVAX
 
     torch.manual_seed(2)
-    ours = {key: torch.randn_like(value) for key, value in
-            EVAX(arch=arch, img_size=32, patch_size=8).state_dict().items()}
+    ours = {
+        key: torch.randn_like(value)
+        for key, value in EVAX(arch=arch, img_size=32, patch_size=8)
+        .state_dict()
+        .items()
+    }
     source = {}
     for key, value in ours.items():
         for new, old in renames.items():
             key = key.replace(new, old)
-        source['norm.' + key[len('fc_norm.'):] if key.startswith('fc_norm.')
-               else key] = value
+        source[
+            'norm.' + key[len('fc_norm.') :] if key.startswith('fc_norm.') else key
+        ] = value
     source['rope.freqs_cos'] = torch.randn(16, 32)
     source['mask_token'] = torch.randn(1, 1, arch['embed_dim'])
     source['lm_head.weight'] = torch.randn(8, arch['embed_dim'])
     return source, ours
 
 
-@pytest.mark.parametrize('arch, renames', [
-    (dict(embed_dim=64, depth=2, num_heads=1), EVA02_SMALL_RENAMES),
-    (dict(embed_dim=64, depth=2, num_heads=1, qkv_fused=False, scale_mlp=True),
-     EVA02_BASE_RENAMES),
-], ids=['small-fused-swiglu', 'base-subln'])
+@pytest.mark.parametrize(
+    'arch, renames',
+    [
+        (dict(embed_dim=64, depth=2, num_heads=1), EVA02_SMALL_RENAMES),
+        (
+            dict(embed_dim=64, depth=2, num_heads=1, qkv_fused=False, scale_mlp=True),
+            EVA02_BASE_RENAMES,
+        ),
+    ],
+    ids=['small-fused-swiglu', 'base-subln'],
+)
 def test_evax_checkpoint_fills_every_evax_parameter(arch, renames):
     source, ours = eva02_state(arch, renames)
     checkpoint = {'module': source}
@@ -295,14 +350,19 @@ def densenet_state() -> dict:
     from torchvision.models import densenet121
 
     torch.manual_seed(3)
-    return {key: torch.randn_like(value) if value.is_floating_point() else value
-            for key, value in densenet121(weights=None).state_dict().items()}
+    return {
+        key: torch.randn_like(value) if value.is_floating_point() else value
+        for key, value in densenet121(weights=None).state_dict().items()
+    }
 
 
 def test_cnn_mae_smp_unet_encoder_to_torchvision_densenet(densenet_state):
     """Medical MAE CNN-MAE: smp Unet(densenet121) under ``model`` -> features.*."""
-    state = {f'model.encoder.{key}': value for key, value in densenet_state.items()
-             if not key.startswith('classifier')}
+    state = {
+        f'model.encoder.{key}': value
+        for key, value in densenet_state.items()
+        if not key.startswith('classifier')
+    }
     state['model.decoder.blocks.0.conv1.0.weight'] = torch.randn(4, 4, 3, 3)
     state['model.segmentation_head.0.weight'] = torch.randn(3, 16, 3, 3)
     converted, report, target = convert_checkpoint({'model': state}, fmt='densenet')
@@ -316,6 +376,7 @@ def test_cnn_mae_smp_unet_encoder_to_torchvision_densenet(densenet_state):
 
 def test_issue10_densenet_old_names_and_classifier(densenet_state):
     """Medical MAE issue #10 file: epoch/lossMIN/state_dict/..., DataParallel names."""
+
     def old_style(key: str) -> str:  # pre-0.4 torchvision: norm.1 instead of norm1
         if 'denselayer' in key:
             for name in ('norm', 'conv'):
@@ -323,20 +384,28 @@ def test_issue10_densenet_old_names_and_classifier(densenet_state):
                     key = key.replace(f'.{name}{index}.', f'.{name}.{index}.')
         return key
 
-    state = {f'module.densenet121.{old_style(key)}': value
-             for key, value in densenet_state.items()
-             if 'classifier' not in key and 'num_batches_tracked' not in key}
+    state = {
+        f'module.densenet121.{old_style(key)}': value
+        for key, value in densenet_state.items()
+        if 'classifier' not in key and 'num_batches_tracked' not in key
+    }
     state['module.densenet121.classifier.0.weight'] = torch.randn(14, 1024)
     state['module.densenet121.classifier.0.bias'] = torch.randn(14)
     assert 'module.densenet121.features.denseblock1.denselayer1.norm.1.weight' in state
-    checkpoint = {'epoch': 3, 'lossMIN': 0.1, 'state_dict': state, 'optimizer': {},
-                  'scheduler': {}}
+    checkpoint = {
+        'epoch': 3,
+        'lossMIN': 0.1,
+        'state_dict': state,
+        'optimizer': {},
+        'scheduler': {},
+    }
     converted, report, _ = convert_checkpoint(checkpoint, num_classes=14)
     assert report.source_format == 'densenet' and not report.missing
     key = 'features.denseblock4.denselayer16.conv2.weight'
     torch.testing.assert_close(converted['backbone.' + key], densenet_state[key])
-    torch.testing.assert_close(converted['head.fc.weight'],
-                               state['module.densenet121.classifier.0.weight'])
+    torch.testing.assert_close(
+        converted['head.fc.weight'], state['module.densenet121.classifier.0.weight']
+    )
 
 
 @pytest.fixture(scope='module')
@@ -344,23 +413,41 @@ def resnet_state() -> dict:
     from torchvision.models import resnet50
 
     torch.manual_seed(4)
-    return {key: torch.randn_like(value) if value.is_floating_point() else value
-            for key, value in resnet50(weights=None).state_dict().items()}
+    return {
+        key: torch.randn_like(value) if value.is_floating_point() else value
+        for key, value in resnet50(weights=None).state_dict().items()
+    }
 
 
 def moco_layout(trunk: dict) -> dict:
     state = {f'module.encoder_q.{k}': v for k, v in trunk.items() if 'fc.' not in k}
-    state.update({'module.encoder_q.fc.0.weight': torch.randn(8, 2048),
-                  'module.encoder_q.fc.2.weight': torch.randn(4, 8)})
+    state.update(
+        {
+            'module.encoder_q.fc.0.weight': torch.randn(8, 2048),
+            'module.encoder_q.fc.2.weight': torch.randn(4, 8),
+        }
+    )
     state.update({f'module.encoder_k.{k}': v for k, v in trunk.items()})
-    state.update({'module.queue': torch.randn(4, 16),
-                  'module.queue_ptr': torch.zeros(1, dtype=torch.long)})
+    state.update(
+        {
+            'module.queue': torch.randn(4, 16),
+            'module.queue_ptr': torch.zeros(1, dtype=torch.long),
+        }
+    )
     return {'epoch': 200, 'arch': 'resnet50', 'state_dict': state, 'optimizer': {}}
 
 
 def byol_layout(trunk: dict) -> dict:
-    children = ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3',
-                'layer4')
+    children = (
+        'conv1',
+        'bn1',
+        'relu',
+        'maxpool',
+        'layer1',
+        'layer2',
+        'layer3',
+        'layer4',
+    )
     state = {}
     for key, value in trunk.items():
         name, rest = key.split('.', 1)
@@ -380,8 +467,9 @@ def swav_layout(trunk: dict) -> dict:
     return state
 
 
-@pytest.mark.parametrize('layout, fmt', [
-    (moco_layout, 'moco'), (byol_layout, 'byol'), (swav_layout, 'swav')])
+@pytest.mark.parametrize(
+    'layout, fmt', [(moco_layout, 'moco'), (byol_layout, 'byol'), (swav_layout, 'swav')]
+)
 def test_selfsup_resnet50_to_mmpretrain_resnet(resnet_state, layout, fmt):
     checkpoint = layout(resnet_state)
     converted, report, target = convert_checkpoint(checkpoint)
@@ -410,8 +498,9 @@ def test_safetensors_output_round_trips(tmp_path):
     out = tmp_path / 'vit.safetensors'
     assert convert_tool.main([str(src), str(out), '--format', 'medical_mae']) == 0
     loaded = compat.load_checkpoint_file(out)
-    torch.testing.assert_close(loaded['backbone.layers.1.attn.qkv.weight'],
-                               state['blocks.1.attn.qkv.weight'])
+    torch.testing.assert_close(
+        loaded['backbone.layers.1.attn.qkv.weight'], state['blocks.1.attn.qkv.weight']
+    )
 
 
 @pytest.mark.slow
@@ -424,12 +513,17 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     src = tmp_path / 'mae.pth'
     torch.save({'model': state}, src)
     converted_path = tmp_path / 'vit-demo.pth'
-    assert convert_tool.main([str(src), str(converted_path), '--arch', 'demo',
-                              '--img-size', '64']) == 0
+    assert (
+        convert_tool.main(
+            [str(src), str(converted_path), '--arch', 'demo', '--img-size', '64']
+        )
+        == 0
+    )
     converted = compat.load_checkpoint_file(converted_path)['state_dict']
 
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py')
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+    )
     cfg.model.backbone.init_cfg.checkpoint = str(converted_path)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.data_root = str(REPO / 'data/demo/nih14_64px')
@@ -448,8 +542,11 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     backbone = runner.model.backbone.state_dict()
     # pos_embed and the FFN weights are re-initialised after loading: see
     # test_cxr_pretrained_keeps_every_converted_tensor below.
-    for key in ('cls_token', 'patch_embed.projection.weight',
-                'layers.3.attn.qkv.weight'):
+    for key in (
+        'cls_token',
+        'patch_embed.projection.weight',
+        'layers.3.attn.qkv.weight',
+    ):
         start = converted['backbone.' + key]
         moved = (backbone[key] - start).abs().max().item()
         # Loaded (the converted values are N(0, 0.25), far from any fresh init)
@@ -467,10 +564,14 @@ def test_cxr_pretrained_keeps_every_converted_tensor(tmp_path):
     path = tmp_path / 'vit-demo.pth'
     torch.save({'state_dict': converted}, path)
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py')
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+    )
     cfg.model.backbone.init_cfg.checkpoint = str(path)
     backbone = MODELS.build(cfg.model.backbone)
     backbone.init_weights()
-    changed = [key for key, value in backbone.state_dict().items()
-               if not torch.equal(value, converted['backbone.' + key])]
+    changed = [
+        key
+        for key, value in backbone.state_dict().items()
+        if not torch.equal(value, converted['backbone.' + key])
+    ]
     assert not changed, changed

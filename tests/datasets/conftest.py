@@ -7,9 +7,12 @@ import pytest
 from PIL import Image
 
 
-def write_dicom(path: Path, pixels: np.ndarray | None,
-                photometric: str = 'MONOCHROME2',
-                window: tuple[float, float] | None = None) -> Path:
+def write_dicom(
+    path: Path,
+    pixels: np.ndarray | None,
+    photometric: str = 'MONOCHROME2',
+    window: tuple[float, float] | None = None,
+) -> Path:
     """A minimal uncompressed single-frame DICOM (12 bits stored in 16)."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import (

@@ -30,15 +30,25 @@ def test_nih14_demo_config(repo_root):
     assert cfg.val_evaluator['type'] == 'MultiLabelAUC'
 
 
-CONFIGS = ['nih-cxr14_224px', 'chexpert_224px', 'mimic-cxr-abnormal_224px',
-           'covidx9a_224px', 'rsna-pneumonia_224px', 'cxr-imagefolder_224px']
+CONFIGS = [
+    'nih-cxr14_224px',
+    'chexpert_224px',
+    'mimic-cxr-abnormal_224px',
+    'covidx9a_224px',
+    'rsna-pneumonia_224px',
+    'cxr-imagefolder_224px',
+]
 # Where the real label files let a config's datasets be built as configured
 # (only data_root / ann_file pointed at ../shared/data).
 REAL_LABELS = {
-    'nih-cxr14_224px': ('nih_cxr14', dict(
-        train_dataloader='mrm_splits/train_10.txt',
-        val_dataloader='mrm_splits/val_list.txt',
-        test_dataloader='mrm_splits/test_list.txt')),
+    'nih-cxr14_224px': (
+        'nih_cxr14',
+        dict(
+            train_dataloader='mrm_splits/train_10.txt',
+            val_dataloader='mrm_splits/val_list.txt',
+            test_dataloader='mrm_splits/test_list.txt',
+        ),
+    ),
     'covidx9a_224px': ('covidx', {}),
     'rsna-pneumonia_224px': ('rsna_pneumonia', {}),
 }

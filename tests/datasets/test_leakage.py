@@ -12,7 +12,8 @@ from cxr_plugins.datasets.leakage import ids_from_list
 @pytest.fixture(scope='module')
 def cli(repo_root):
     spec = importlib.util.spec_from_file_location(
-        'check_leakage', repo_root / 'tools' / 'data' / 'check_leakage.py')
+        'check_leakage', repo_root / 'tools' / 'data' / 'check_leakage.py'
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -29,8 +30,9 @@ def test_find_overlaps_and_assert():
 
 def test_siim_mrm_lists_overlap(shared_data, cli, capsys):
     root = shared_data / 'labels' / 'siim_acr' / 'mrm_splits'
-    lists = [str(root / f'{name}.txt') for name in ('train_list', 'val_list',
-                                                     'test_list')]
+    lists = [
+        str(root / f'{name}.txt') for name in ('train_list', 'val_list', 'test_list')
+    ]
     overlaps = find_overlaps({p: ids_from_list(p, 'image') for p in lists})
     assert [v.size for v in overlaps.values()] == [478, 494, 124]
     assert cli.main(['--scheme', 'image', *lists]) == 1
@@ -41,8 +43,10 @@ def test_siim_mrm_lists_overlap(shared_data, cli, capsys):
 
 def test_nih_mrm_lists_are_patient_disjoint(shared_data, cli, capsys):
     root = shared_data / 'labels' / 'nih_cxr14'
-    lists = [str(root / 'mrm_splits' / f'{n}.txt') for n in ('train_list', 'val_list',
-                                                              'test_list')]
+    lists = [
+        str(root / 'mrm_splits' / f'{n}.txt')
+        for n in ('train_list', 'val_list', 'test_list')
+    ]
     entry = str(root / 'Data_Entry_2017_v2020.csv.gz')
     assert cli.main(['--scheme', 'nih', '--data-entry', entry, *lists]) == 0
     out = capsys.readouterr().out
@@ -55,8 +59,10 @@ def test_nih_mrm_lists_are_patient_disjoint(shared_data, cli, capsys):
 
 def test_chexpert_mrm_train_and_val_share_patients(shared_data):
     root = shared_data / 'labels' / 'chexpert' / 'mrm_splits'
-    groups = {n: ids_from_list(str(root / f'{n}.txt'), 'chexpert')
-              for n in ('train_10', 'val_list', 'test_list')}
+    groups = {
+        n: ids_from_list(str(root / f'{n}.txt'), 'chexpert')
+        for n in ('train_10', 'val_list', 'test_list')
+    }
     overlaps = find_overlaps(groups)
     assert overlaps[('train_10', 'val_list')].size == 1837
     assert overlaps[('train_10', 'test_list')].size == 0

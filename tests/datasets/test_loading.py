@@ -33,8 +33,12 @@ def test_modes_become_one_grey_channel(write_image, grey8):
         'L': write_image('l.png', grey8),
         'RGB': write_image('rgb.png', rgb),
         'RGBA': write_image('rgba.png', rgba),
-        'P': write_image('p.png', Image.fromarray(rgb).convert(
-            'P', palette=Image.Palette.ADAPTIVE, colors=256)),
+        'P': write_image(
+            'p.png',
+            Image.fromarray(rgb).convert(
+                'P', palette=Image.Palette.ADAPTIVE, colors=256
+            ),
+        ),
     }
     for mode, path in paths.items():
         assert Image.open(path).mode == mode
@@ -55,7 +59,8 @@ def test_intensity_maps():
     np.testing.assert_array_equal(min_max_to_uint8(np.array([5, 5])), [0, 0])
     np.testing.assert_array_equal(
         window_to_uint8(np.array([0, 1000, 1500, 2000, 3000]), 1500.5, 1001),
-        [0, 0, 128, 255, 255])
+        [0, 0, 128, 255, 255],
+    )
 
 
 def test_dicom_window_and_monochrome1(tmp_path, dicom_writer, gradient12):
@@ -73,14 +78,21 @@ def test_dicom_window_and_monochrome1(tmp_path, dicom_writer, gradient12):
     assert 0 < row[~below & ~above].mean() < 255
 
 
-@pytest.mark.parametrize('case', ['missing', 'empty', 'truncated', 'tiny', 'text',
-                                  'no_pixels'])
-def test_bad_files_name_file_and_reason(case, tmp_path, write_image, grey8,
-                                        dicom_writer):
+@pytest.mark.parametrize(
+    'case', ['missing', 'empty', 'truncated', 'tiny', 'text', 'no_pixels']
+)
+def test_bad_files_name_file_and_reason(
+    case, tmp_path, write_image, grey8, dicom_writer
+):
     path = tmp_path / f'{case}.jpg'
-    reason = {'missing': 'does not exist', 'empty': '0 bytes',
-              'truncated': 'truncated', 'tiny': 'below min_size',
-              'text': 'not a recognised image', 'no_pixels': 'no PixelData'}[case]
+    reason = {
+        'missing': 'does not exist',
+        'empty': '0 bytes',
+        'truncated': 'truncated',
+        'tiny': 'below min_size',
+        'text': 'not a recognised image',
+        'no_pixels': 'no PixelData',
+    }[case]
     if case == 'empty':
         path.write_bytes(b'')
     elif case == 'truncated':

@@ -15,8 +15,9 @@ DEMO_SPLIT = dict(train=0.6, val=0.2, test=0.2)
 
 
 def demo(demo_dir, **kwargs) -> NIHChestXray14:
-    return NIHChestXray14(data_root=str(demo_dir / 'nih14_64px'),
-                          ann_file='labels.csv', **kwargs)
+    return NIHChestXray14(
+        data_root=str(demo_dir / 'nih14_64px'), ann_file='labels.csv', **kwargs
+    )
 
 
 def patients(dataset) -> set:
@@ -45,8 +46,9 @@ def test_demo_split_column_is_not_patient_disjoint(demo_dir):
 
 
 def test_demo_labels_and_packing(demo_dir):
-    dataset = demo(demo_dir, pipeline=[dict(type='LoadXRayImage'),
-                                       dict(type='PackInputs')])
+    dataset = demo(
+        demo_dir, pipeline=[dict(type='LoadXRayImage'), dict(type='PackInputs')]
+    )
     assert dataset.metainfo['classes'] == NIH_CLASSES
     info = dataset.get_data_info(1)
     assert info['img_path'].endswith('images/00000001_001.png')
@@ -60,8 +62,11 @@ def test_demo_labels_and_packing(demo_dir):
     sample = packed['data_samples']
     np.testing.assert_array_equal(sample.gt_score.numpy(), expected)
     assert sample.gt_label.tolist() == [1, 10]
-    normal = next(dataset.get_data_info(i) for i in range(len(dataset))
-                  if dataset.get_data_info(i)['gt_score'].sum() == 0)
+    normal = next(
+        dataset.get_data_info(i)
+        for i in range(len(dataset))
+        if dataset.get_data_info(i)['gt_score'].sum() == 0
+    )
     assert PackInputs()(dict(normal))['data_samples'].gt_label.numel() == 0
 
 
@@ -78,9 +83,11 @@ def test_fraction_draws_whole_patients(demo_dir):
 @pytest.mark.slow
 def test_full_data_entry(shared_data):
     root = shared_data / 'labels' / 'nih_cxr14'
-    dataset = NIHChestXray14(data_root=str(root),
-                             ann_file='Data_Entry_2017_v2020.csv.gz',
-                             data_prefix='images')
+    dataset = NIHChestXray14(
+        data_root=str(root),
+        ann_file='Data_Entry_2017_v2020.csv.gz',
+        data_prefix='images',
+    )
     assert len(dataset) == 112120
     scores = dataset.table.labels
     assert (scores.sum(1) == 0).sum() == 60361  # No Finding rows
@@ -91,43 +98,73 @@ def test_full_data_entry(shared_data):
 
 def test_mrm_lists_with_data_entry_and_leakage_check(shared_data):
     root = shared_data / 'labels' / 'nih_cxr14'
-    counts = dict(train_list=78468, val_list=11219, test_list=22433, train_1=785,
-                  train_10=7847)
+    counts = dict(
+        train_list=78468, val_list=11219, test_list=22433, train_1=785, train_10=7847
+    )
     for name, count in counts.items():
         dataset = NIHChestXray14(
-            data_root=str(root), ann_file=f'mrm_splits/{name}.txt',
+            data_root=str(root),
+            ann_file=f'mrm_splits/{name}.txt',
             data_entry='Data_Entry_2017_v2020.csv.gz',
-            disjoint_from=['mrm_splits/test_list.txt'] if name == 'val_list' else ())
+            disjoint_from=['mrm_splits/test_list.txt'] if name == 'val_list' else (),
+        )
         assert len(dataset) == count, name
     with pytest.raises(PatientLeakageError, match='share'):
-        NIHChestXray14(data_root=str(root), ann_file='mrm_splits/train_1.txt',
-                       disjoint_from=['mrm_splits/train_10.txt'])
+        NIHChestXray14(
+            data_root=str(root),
+            ann_file='mrm_splits/train_1.txt',
+            disjoint_from=['mrm_splits/train_10.txt'],
+        )
 
 
 @pytest.fixture
 def entry_csv(tmp_path):
-    def _write(rows: list[str], header: str = 'Image Index,Finding Labels,'
-               'Follow-up #,Patient ID,View Position') -> str:
+    def _write(
+        rows: list[str],
+        header: str = 'Image Index,Finding Labels,Follow-up #,Patient ID,View Position',
+    ) -> str:
         path = tmp_path / 'Data_Entry_2017.csv'
         path.write_text('\n'.join([header, *rows]) + '\n')
         return str(path)
+
     return _write
 
 
-GOOD_ROWS = ['00000001_000.png,Cardiomegaly,0,1,PA',
-             '00000002_000.png,No Finding,0,2,AP']
+GOOD_ROWS = [
+    '00000001_000.png,Cardiomegaly,0,1,PA',
+    '00000002_000.png,No Finding,0,2,AP',
+]
 
 
-@pytest.mark.parametrize('rows,header,message,where', [
-    (GOOD_ROWS, 'Image Index,Finding Labels,Follow-up #', "missing column",
-     'line 1'),
-    (GOOD_ROWS + ['00000003_000.png,Cardiomegally,0,3,PA'], None,
-     "unknown finding 'Cardiomegally'", "line 4, column 'Finding Labels'"),
-    (GOOD_ROWS + ['00000003_000.png,No Finding|Mass,0,3,PA'], None,
-     'combined', 'line 4'),
-    (GOOD_ROWS + ['00000001_000.png,Mass,0,1,PA'], None,
-     "duplicate image id '00000001_000.png'", "line 4, column 'Image Index'"),
-])
+@pytest.mark.parametrize(
+    'rows,header,message,where',
+    [
+        (
+            GOOD_ROWS,
+            'Image Index,Finding Labels,Follow-up #',
+            'missing column',
+            'line 1',
+        ),
+        (
+            GOOD_ROWS + ['00000003_000.png,Cardiomegally,0,3,PA'],
+            None,
+            "unknown finding 'Cardiomegally'",
+            "line 4, column 'Finding Labels'",
+        ),
+        (
+            GOOD_ROWS + ['00000003_000.png,No Finding|Mass,0,3,PA'],
+            None,
+            'combined',
+            'line 4',
+        ),
+        (
+            GOOD_ROWS + ['00000001_000.png,Mass,0,1,PA'],
+            None,
+            "duplicate image id '00000001_000.png'",
+            "line 4, column 'Image Index'",
+        ),
+    ],
+)
 def test_bad_data_entry(entry_csv, rows, header, message, where):
     path = entry_csv(rows, header) if header else entry_csv(rows)
     with pytest.raises(LabelTableError, match=message) as info:
@@ -139,15 +176,18 @@ def test_image_list_and_split_file_errors(entry_csv, tmp_path):
     entry = entry_csv(GOOD_ROWS)
     listed = tmp_path / 'test_list.txt'
     listed.write_text('00000002_000.png\n')
-    dataset = NIHChestXray14(ann_file=entry, image_list=str(listed),
-                             view_positions=['AP'])
+    dataset = NIHChestXray14(
+        ann_file=entry, image_list=str(listed), view_positions=['AP']
+    )
     assert len(dataset) == 1 and dataset.get_data_info(0)['patient_id'] == '2'
     listed.write_text('00000002_000.png\n00000009_000.png\n')
     with pytest.raises(LabelTableError, match=r'line 2: 1 image\(s\) are not in'):
         NIHChestXray14(ann_file=entry, image_list=str(listed))
     split = tmp_path / 'train.txt'
-    split.write_text('00000001_000.png ' + ' '.join(['0'] * 14) + '\n'
-                     '00000001_001.png ' + ' '.join(['0'] * 13 + ['2']) + '\n')
+    split.write_text(
+        '00000001_000.png ' + ' '.join(['0'] * 14) + '\n'
+        '00000001_001.png ' + ' '.join(['0'] * 13 + ['2']) + '\n'
+    )
     with pytest.raises(LabelTableError, match="line 2, column 'value 14'"):
         NIHChestXray14(ann_file=str(split))
     split.write_text('00000001_000.png 0 1\n')

@@ -27,15 +27,20 @@ def folder_with_bad_image(tmp_path, write_image):
 
 
 def test_default_raises(folder_with_bad_image):
-    dataset = CXRImageFolder(data_root=str(folder_with_bad_image), split='train',
-                             pipeline=PIPELINE)
+    dataset = CXRImageFolder(
+        data_root=str(folder_with_bad_image), split='train', pipeline=PIPELINE
+    )
     with pytest.raises(BadXRayImageError, match='broken.png: file is empty'):
         dataset[broken_index(dataset)]
 
 
 def test_skip_records_and_hook_reports(folder_with_bad_image):
-    dataset = CXRImageFolder(data_root=str(folder_with_bad_image), split='train',
-                             pipeline=PIPELINE, skip_bad_images=True)
+    dataset = CXRImageFolder(
+        data_root=str(folder_with_bad_image),
+        split='train',
+        pipeline=PIPELINE,
+        skip_bad_images=True,
+    )
     np.random.seed(0)
     for _ in range(3):
         sample = dataset[broken_index(dataset)]
@@ -45,8 +50,10 @@ def test_skip_records_and_hook_reports(folder_with_bad_image):
     assert bad[0][0].endswith('broken.png') and 'empty' in bad[0][1]
     messages = []
     runner = SimpleNamespace(
-        epoch=1, train_dataloader=SimpleNamespace(dataset=dataset),
-        logger=SimpleNamespace(log=lambda level, msg: messages.append((level, msg))))
+        epoch=1,
+        train_dataloader=SimpleNamespace(dataset=dataset),
+        logger=SimpleNamespace(log=lambda level, msg: messages.append((level, msg))),
+    )
     CXRBadImageReportHook().after_train_epoch(runner)
     assert messages[0][0] == logging.WARNING
     assert '3 unreadable image(s)' in messages[0][1] and 'broken.png' in messages[0][1]
@@ -54,7 +61,12 @@ def test_skip_records_and_hook_reports(folder_with_bad_image):
 
 
 def test_evaluation_never_skips(folder_with_bad_image):
-    dataset = CXRImageFolder(data_root=str(folder_with_bad_image), split='train',
-                             pipeline=PIPELINE, skip_bad_images=True, test_mode=True)
+    dataset = CXRImageFolder(
+        data_root=str(folder_with_bad_image),
+        split='train',
+        pipeline=PIPELINE,
+        skip_bad_images=True,
+        test_mode=True,
+    )
     with pytest.raises(BadXRayImageError):
         dataset[broken_index(dataset)]

@@ -16,8 +16,9 @@ from cxr_plugins import compat
 
 def test_mmseg_and_mmpretrain_models_import_on_mmcv_lite():
     code = 'import cxr_plugins, mmseg.models, mmpretrain.models; print("ok")'
-    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith('ok')
 
@@ -30,7 +31,8 @@ def test_sigmoid_focal_loss_matches_torchvision(reduction):
     target = torch.randint(0, 6, (37,), generator=generator)
     one_hot = torch.nn.functional.one_hot(target, 6)[:, :5].float()
     expected = torchvision.ops.sigmoid_focal_loss(
-        logits, one_hot, alpha=0.25, gamma=2.0, reduction='none')
+        logits, one_hot, alpha=0.25, gamma=2.0, reduction='none'
+    )
     loss = compat.sigmoid_focal_loss(logits, target, 2.0, 0.25, None, reduction)
     if reduction == 'mean':
         expected = expected.sum() / logits.size(0)
@@ -47,11 +49,21 @@ def test_mmseg_focal_loss_gpu_path_computes_with_fallback():
     logits = torch.randn(16, 3, requires_grad=True)
     target = torch.randint(0, 3, (16,))
     loss = focal_loss.sigmoid_focal_loss(
-        logits, target, one_hot_target=None, gamma=2.0, alpha=0.5,
-        class_weight=None, reduction='mean')
+        logits,
+        target,
+        one_hot_target=None,
+        gamma=2.0,
+        alpha=0.5,
+        class_weight=None,
+        reduction='mean',
+    )
     reference = focal_loss.py_sigmoid_focal_loss(
-        logits, torch.nn.functional.one_hot(target, 3).float(), gamma=2.0,
-        alpha=0.5, reduction='mean')
+        logits,
+        torch.nn.functional.one_hot(target, 3).float(),
+        gamma=2.0,
+        alpha=0.5,
+        reduction='mean',
+    )
     torch.testing.assert_close(loss, reference)
     loss.backward()
     assert torch.isfinite(logits.grad).all()

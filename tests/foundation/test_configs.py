@@ -11,9 +11,20 @@ import cxr_plugins  # noqa: F401
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)
 # Keys of the mmcv 1.x / MMSeg 0.x era that the mmengine Runner never reads.
-LEGACY_KEYS = {'fp16', 'optimizer', 'optimizer_config', 'lr_config', 'runner',
-               'workflow', 'total_epochs', 'checkpoint_config', 'log_config',
-               'evaluation', 'data', 'dist_params'}
+LEGACY_KEYS = {
+    'fp16',
+    'optimizer',
+    'optimizer_config',
+    'lr_config',
+    'runner',
+    'workflow',
+    'total_epochs',
+    'checkpoint_config',
+    'log_config',
+    'evaluation',
+    'data',
+    'dist_params',
+}
 
 
 def test_configs_exist():

@@ -10,17 +10,34 @@ from pathlib import Path
 import pytest
 from cxr_test_utils import output_of, run_tool
 
-NIH_CLASSES = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass',
-               'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema',
-               'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia']
+NIH_CLASSES = [
+    'Atelectasis',
+    'Cardiomegaly',
+    'Effusion',
+    'Infiltration',
+    'Mass',
+    'Nodule',
+    'Pneumonia',
+    'Pneumothorax',
+    'Consolidation',
+    'Edema',
+    'Emphysema',
+    'Fibrosis',
+    'Pleural_Thickening',
+    'Hernia',
+]
 
 
 @pytest.mark.slow
 def test_run_demo_quick(tmp_path):
     work = tmp_path / 'demo'
     venv = Path(sys.executable).resolve().parents[1]
-    result = run_tool(['bash', 'tools/run_demo.sh', str(work)], timeout=1500,
-                      DEMO_SCALE='quick', CXR_VENV=str(venv))
+    result = run_tool(
+        ['bash', 'tools/run_demo.sh', str(work)],
+        timeout=1500,
+        DEMO_SCALE='quick',
+        CXR_VENV=str(venv),
+    )
     log = output_of(result)
     assert result.returncode == 0, log[-6000:]
     for name in NIH_CLASSES:

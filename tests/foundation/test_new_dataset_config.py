@@ -24,7 +24,8 @@ def _make_site(root, demo_dir, count: int = 48) -> None:
     for path in labels['path']:
         shutil.copy(demo_dir / 'nih14_64px' / path, root / 'radiographs')
     labels[['Image Index', 'Finding Labels', 'Patient ID']].to_csv(
-        root / 'site_labels.csv', index=False)
+        root / 'site_labels.csv', index=False
+    )
 
 
 def test_new_dataset_by_config_inheritance(tmp_path, demo_dir):
@@ -45,15 +46,26 @@ train_cfg = dict(max_epochs=1, val_interval=1)
 """)
     cfg = Config.fromfile(str(config))
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        splits = {name: DATASETS.build(cfg[f'{name}_dataloader']['dataset'])
-                  for name in ('train', 'val', 'test')}
+        splits = {
+            name: DATASETS.build(cfg[f'{name}_dataloader']['dataset'])
+            for name in ('train', 'val', 'test')
+        }
     assert sum(len(dataset) for dataset in splits.values()) == 48
-    paths = [splits['train'].get_data_info(i)['img_path']
-             for i in range(len(splits['train']))]
+    paths = [
+        splits['train'].get_data_info(i)['img_path']
+        for i in range(len(splits['train']))
+    ]
     assert all(path.startswith(str(site / 'radiographs')) for path in paths)
 
-    result = run_tool([sys.executable, 'tools/train.py', str(config), '--work-dir',
-                       str(tmp_path / 'work')])
+    result = run_tool(
+        [
+            sys.executable,
+            'tools/train.py',
+            str(config),
+            '--work-dir',
+            str(tmp_path / 'work'),
+        ]
+    )
     log = output_of(result)
     assert result.returncode == 0, log[-4000:]
     assert 'auc/mAUC' in log

@@ -36,13 +36,17 @@ def _runner(work_dir, max_epochs: int, resume: bool = False) -> Runner:
         model=_Regressor(),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=_Points(), batch_size=8, num_workers=0,
+            dataset=_Points(),
+            batch_size=8,
+            num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=True),
-            collate_fn=dict(type='default_collate')),
+            collate_fn=dict(type='default_collate'),
+        ),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
-        param_scheduler=dict(type='CosineAnnealingLR', T_max=4, begin=0, end=4,
-                             by_epoch=True),
+        param_scheduler=dict(
+            type='CosineAnnealingLR', T_max=4, begin=0, end=4, by_epoch=True
+        ),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
         randomness=dict(seed=0),
         resume=resume,
@@ -60,6 +64,7 @@ def test_resume_continues_from_saved_state(tmp_path):
     resumed.train()
 
     assert resumed.iter == straight.iter == 16
-    torch.testing.assert_close(resumed.model.linear.weight,
-                               straight.model.linear.weight)
+    torch.testing.assert_close(
+        resumed.model.linear.weight, straight.model.linear.weight
+    )
     assert resumed.optim_wrapper.get_lr() == straight.optim_wrapper.get_lr()

@@ -35,19 +35,25 @@ def siim_images(shared_data: Path) -> list[Path]:
     return paths
 
 
-def torchvision_boxes(height: int, width: int, count: int,
-                      scale=SCALE, ratio=RATIO) -> np.ndarray:
+def torchvision_boxes(
+    height: int, width: int, count: int, scale=SCALE, ratio=RATIO
+) -> np.ndarray:
     torch.manual_seed(0)
     image = torch.empty(1, height, width)
-    return np.array([RandomResizedCrop.get_params(image, list(scale), list(ratio))
-                     for _ in range(count)])
+    return np.array(
+        [
+            RandomResizedCrop.get_params(image, list(scale), list(ratio))
+            for _ in range(count)
+        ]
+    )
 
 
 def test_crop_box_distribution_matches_torchvision():
     height, width, count = 1024, 832, 3000
     rng = np.random.RandomState(0)
-    ours = np.array([sample_crop_box(height, width, SCALE, RATIO, rng)
-                     for _ in range(count)])
+    ours = np.array(
+        [sample_crop_box(height, width, SCALE, RATIO, rng) for _ in range(count)]
+    )
     reference = torchvision_boxes(height, width, count)
     for boxes in (ours, reference):
         assert (boxes[:, :2] >= 0).all()
@@ -61,8 +67,11 @@ def test_crop_box_distribution_matches_torchvision():
     ref_aspect = reference[:, 3] / reference[:, 2]
     centre_y = ours[:, 0] + ours[:, 2] / 2
     ref_centre_y = reference[:, 0] + reference[:, 2] / 2
-    for sample, ref in ((area, ref_area), (np.log(aspect), np.log(ref_aspect)),
-                        (centre_y, ref_centre_y)):
+    for sample, ref in (
+        (area, ref_area),
+        (np.log(aspect), np.log(ref_aspect)),
+        (centre_y, ref_centre_y),
+    ):
         assert ks_2samp(sample, ref).pvalue > 1e-3
 
 
@@ -79,7 +88,8 @@ def test_draft_never_decodes_below_target(siim_images):
     for index in range(40):
         path = siim_images[index % len(siim_images)]
         crop, box, full_shape = decode_grey_region(
-            path, lambda h, w: sample_crop_box(h, w, SCALE, RATIO, rng), 224)
+            path, lambda h, w: sample_crop_box(h, w, SCALE, RATIO, rng), 224
+        )
         assert full_shape == (1024, 1024)
         expected = np.minimum(box[2:], 224)
         assert crop.shape[0] >= expected[0] and crop.shape[1] >= expected[1], box
@@ -95,15 +105,26 @@ def test_whole_image_uses_largest_reduction(siim_images):
 def reference_crop(path: Path, box: tuple[int, int, int, int]) -> np.ndarray:
     full = np.asarray(Image.open(path).convert('L'))
     top, left, height, width = box
-    return cv2.resize(full[top:top + height, left:left + width], (224, 224),
-                      interpolation=cv2.INTER_AREA).astype(np.float64)
+    return cv2.resize(
+        full[top : top + height, left : left + width],
+        (224, 224),
+        interpolation=cv2.INTER_AREA,
+    ).astype(np.float64)
 
 
-@pytest.mark.parametrize('box', [(0, 0, 1024, 1024), (100, 200, 700, 600),
-                                 (500, 300, 300, 260), (900, 900, 120, 110)])
+@pytest.mark.parametrize(
+    'box',
+    [
+        (0, 0, 1024, 1024),
+        (100, 200, 700, 600),
+        (500, 300, 300, 260),
+        (900, 900, 120, 110),
+    ],
+)
 def test_output_close_to_full_decode(siim_images, box, monkeypatch):
-    transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop', flip_prob=0,
-                                      out_channels=1))
+    transform = TRANSFORMS.build(
+        dict(type='FastXRayRandomResizedCrop', flip_prob=0, out_channels=1)
+    )
     monkeypatch.setattr(transform, '_draw_box', lambda h, w: box)
     out = transform(dict(img_path=str(siim_images[3])))['img'].astype(np.float64)
     reference = reference_crop(siim_images[3], box)
@@ -116,10 +137,12 @@ def test_flip_and_pack_inputs(siim_images):
     kwargs = dict(type='FastXRayRandomResizedCrop', size=96)
     np.random.seed(7)
     plain = TRANSFORMS.build({**kwargs, 'flip_prob': 0})(
-        dict(img_path=str(siim_images[0])))
+        dict(img_path=str(siim_images[0]))
+    )
     np.random.seed(7)
     flipped = TRANSFORMS.build({**kwargs, 'flip_prob': 1})(
-        dict(img_path=str(siim_images[0])))
+        dict(img_path=str(siim_images[0]))
+    )
     assert plain['img'].shape == (96, 96, 3) and plain['img'].dtype == np.uint8
     assert not plain['flip'] and flipped['flip']
     np.testing.assert_array_equal(flipped['img'], plain['img'][:, ::-1])
@@ -133,25 +156,34 @@ def test_png_8_and_16_bit_agree(siim_images, tmp_path, monkeypatch):
     grey = min_max_to_uint8(np.asarray(Image.open(siim_images[2]).convert('L')))
     cv2.imwrite(str(tmp_path / 'grey8.png'), grey)
     cv2.imwrite(str(tmp_path / 'grey16.png'), grey.astype(np.uint16) * 257)
-    transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop', flip_prob=0,
-                                      out_channels=1))
+    transform = TRANSFORMS.build(
+        dict(type='FastXRayRandomResizedCrop', flip_prob=0, out_channels=1)
+    )
     box = (50, 60, 500, 450)
     monkeypatch.setattr(transform, '_draw_box', lambda h, w: box)
     out8 = transform(dict(img_path=str(tmp_path / 'grey8.png')))['img']
     out16 = transform(dict(img_path=str(tmp_path / 'grey16.png')))['img']
     np.testing.assert_array_equal(out8, out16)
     full = grey.astype(np.float64)
-    reference = cv2.resize(full[50:550, 60:510], (224, 224),
-                           interpolation=cv2.INTER_AREA)
+    reference = cv2.resize(
+        full[50:550, 60:510], (224, 224), interpolation=cv2.INTER_AREA
+    )
     assert np.abs(out8 - reference).mean() < 1.0
 
 
 def test_png_16_bit_uses_image_range(tmp_path):
     ramp = np.tile(np.linspace(1000, 5000, 256).astype(np.uint16), (256, 1))
     cv2.imwrite(str(tmp_path / 'ramp16.png'), ramp)
-    transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop', size=256,
-                                      scale=(1.0, 1.0), ratio=(1.0, 1.0),
-                                      flip_prob=0, out_channels=1))
+    transform = TRANSFORMS.build(
+        dict(
+            type='FastXRayRandomResizedCrop',
+            size=256,
+            scale=(1.0, 1.0),
+            ratio=(1.0, 1.0),
+            flip_prob=0,
+            out_channels=1,
+        )
+    )
     out = transform(dict(img_path=str(tmp_path / 'ramp16.png')))['img']
     difference = out.astype(int) - min_max_to_uint8(ramp)
     assert np.abs(difference).max() <= 1 and (difference != 0).mean() < 0.01
@@ -183,11 +215,19 @@ def test_image_cache_round_trip(siim_images, shared_data, tmp_path):
     for path in paths:
         stored = cache.get(path)
         assert stored.shape == fit_longer_side(1024, 1024, 256)
-        reference = cv2.resize(np.asarray(Image.open(path).convert('L')), (256, 256),
-                               interpolation=cv2.INTER_AREA)
+        reference = cv2.resize(
+            np.asarray(Image.open(path).convert('L')),
+            (256, 256),
+            interpolation=cv2.INTER_AREA,
+        )
         assert np.abs(stored.astype(float) - reference).mean() < 1.5
-    transform = TRANSFORMS.build(dict(type='CachedXRayRandomResizedCrop',
-                                      cache_dir=str(tmp_path / 'cache'), size=64))
+    transform = TRANSFORMS.build(
+        dict(
+            type='CachedXRayRandomResizedCrop',
+            cache_dir=str(tmp_path / 'cache'),
+            size=64,
+        )
+    )
     out = transform(dict(img_path=str(paths[1])))
     assert out['img'].shape == (64, 64, 3) and out['img'].dtype == np.uint8
     with pytest.raises(KeyError, match=siim_images[5].name):
@@ -199,7 +239,9 @@ def test_image_cache_keeps_aspect(siim_images, tmp_path):
     cv2.imwrite(str(tmp_path / 'wide.png'), wide)
     build_image_cache([tmp_path / 'wide.png'], tmp_path, tmp_path / 'cache', size=128)
     assert XRayImageCache(tmp_path / 'cache').get(tmp_path / 'wide.png').shape == (
-        50, 128)
+        50,
+        128,
+    )
 
 
 def test_image_cache_missing_dir(tmp_path):

@@ -18,15 +18,30 @@ def _scope():
 
 
 def tiny_mae(norm_pix=False):
-    return MODELS.build(dict(
-        type='CXRMAE',
-        backbone=dict(type='MAEViT', arch=TINY_VIT, img_size=32, patch_size=8,
-                      mask_ratio=0.75),
-        neck=dict(type='MAEPretrainDecoder', num_patches=16, patch_size=8,
-                  in_chans=3, embed_dim=32, decoder_embed_dim=16,
-                  decoder_depth=1, decoder_num_heads=2),
-        head=dict(type='MAEPretrainHead', norm_pix=norm_pix, patch_size=8,
-                  loss=dict(type='PixelReconstructionLoss', criterion='L2'))))
+    return MODELS.build(
+        dict(
+            type='CXRMAE',
+            backbone=dict(
+                type='MAEViT', arch=TINY_VIT, img_size=32, patch_size=8, mask_ratio=0.75
+            ),
+            neck=dict(
+                type='MAEPretrainDecoder',
+                num_patches=16,
+                patch_size=8,
+                in_chans=3,
+                embed_dim=32,
+                decoder_embed_dim=16,
+                decoder_depth=1,
+                decoder_num_heads=2,
+            ),
+            head=dict(
+                type='MAEPretrainHead',
+                norm_pix=norm_pix,
+                patch_size=8,
+                loss=dict(type='PixelReconstructionLoss', criterion='L2'),
+            ),
+        )
+    )
 
 
 @pytest.mark.parametrize('norm_pix', [False, True])
@@ -61,8 +76,14 @@ def test_cnn_mae_masked_loss_ignores_visible_pixels():
 
 @pytest.mark.slow
 def test_cnn_mae_forward_backward():
-    model = MODELS.build(dict(type='CNNMAE', encoder_name='densenet121',
-                              patch_size=8, loss_region='masked'))
+    model = MODELS.build(
+        dict(
+            type='CNNMAE',
+            encoder_name='densenet121',
+            patch_size=8,
+            loss_region='masked',
+        )
+    )
     images = torch.randn(2, 3, 32, 32)
     loss = model(images, [], mode='loss')['loss']
     loss.backward()
@@ -72,8 +93,10 @@ def test_cnn_mae_forward_backward():
     out = model.reconstruct(images, torch.Generator().manual_seed(0))
     assert out['mask'].sum().item() == 2 * 12 * 64
     # the encoder keys are torchvision DenseNet keys
-    assert 'features.denseblock4.denselayer16.conv2.weight' in \
-        model.backbone.encoder.state_dict()
+    assert (
+        'features.denseblock4.denselayer16.conv2.weight'
+        in model.backbone.encoder.state_dict()
+    )
 
 
 def test_masked_cosine_loss():
@@ -82,28 +105,51 @@ def test_masked_cosine_loss():
     mask = torch.tensor([[True, False, True, False], [False, False, True, True]])
     prediction[~mask] = -target[~mask]  # wrong only where not masked
     assert masked_cosine_loss(prediction, target, mask).item() == pytest.approx(
-        0.0, abs=1e-6)
+        0.0, abs=1e-6
+    )
     prediction[mask] = -target[mask]
     assert masked_cosine_loss(prediction, target, mask).item() == pytest.approx(2.0)
 
 
 def tiny_evax(teacher_checkpoint=None):
-    teacher = dict(type='CXRViT', arch=dict(TINY_VIT, embed_dims=48),
-                   img_size=32, patch_size=8, out_type='featmap', final_norm=True)
+    teacher = dict(
+        type='CXRViT',
+        arch=dict(TINY_VIT, embed_dims=48),
+        img_size=32,
+        patch_size=8,
+        out_type='featmap',
+        final_norm=True,
+    )
     if teacher_checkpoint is not None:
         teacher['init_cfg'] = dict(type='Pretrained', checkpoint=teacher_checkpoint)
-    return MODELS.build(dict(
-        type='EVAXMIM',
-        backbone=dict(type='CXRViT', arch=TINY_VIT, img_size=32, patch_size=8,
-                      out_type='raw', final_norm=True),
-        teacher=teacher, mask_ratio=0.5, min_block_patches=2))
+    return MODELS.build(
+        dict(
+            type='EVAXMIM',
+            backbone=dict(
+                type='CXRViT',
+                arch=TINY_VIT,
+                img_size=32,
+                patch_size=8,
+                out_type='raw',
+                final_norm=True,
+            ),
+            teacher=teacher,
+            mask_ratio=0.5,
+            min_block_patches=2,
+        )
+    )
 
 
 def test_evax_mim_trains_student_and_freezes_teacher(tmp_path):
     from cxr_plugins.models.backbones.cxr_vit import CXRViT
 
-    reference = CXRViT(arch=dict(TINY_VIT, embed_dims=48), img_size=32,
-                       patch_size=8, out_type='featmap', final_norm=True)
+    reference = CXRViT(
+        arch=dict(TINY_VIT, embed_dims=48),
+        img_size=32,
+        patch_size=8,
+        out_type='featmap',
+        final_norm=True,
+    )
     checkpoint = tmp_path / 'teacher.pth'
     torch.save(dict(state_dict=reference.state_dict()), checkpoint)
     model = tiny_evax(str(checkpoint))

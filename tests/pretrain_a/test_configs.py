@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / 'configs' / 'pretrain'
 OWN_METHODS = ('mae', 'cnn_mae', 'evax_mim')
 CONFIGS = sorted(
-    path for method in OWN_METHODS for path in (CONFIG_DIR / method).glob('*.py'))
+    path for method in OWN_METHODS for path in (CONFIG_DIR / method).glob('*.py')
+)
 DEMO_DATA = str(CONFIG_DIR / 'mae' / '_base_' / 'pretrain_data_nih14-demo-64px.py')
 TINY_VIT = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 
@@ -35,8 +36,9 @@ def test_configs_found():
     assert len(CONFIGS) >= 7
 
 
-@pytest.mark.parametrize('path', [p for p in CONFIGS if 'demo' not in p.stem],
-                         ids=config_id)
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if 'demo' not in p.stem], ids=config_id
+)
 def test_full_configs_follow_the_seed_schedule(path):
     cfg = Config.fromfile(path)
     optimizer = cfg.optim_wrapper.optimizer
@@ -72,9 +74,13 @@ def shrink(cfg, tmp_path):
     dataset.data_root = str(REPO / 'data' / 'demo' / 'nih14_64px')
     dataset.indices = 4
     cfg.train_dataloader = dict(
-        batch_size=2, num_workers=0, persistent_workers=False,
+        batch_size=2,
+        num_workers=0,
+        persistent_workers=False,
         sampler=dict(type='DefaultSampler', shuffle=True),
-        collate_fn=dict(type='default_collate'), dataset=dataset)
+        collate_fn=dict(type='default_collate'),
+        dataset=dataset,
+    )
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.vis_backends = [dict(type='LocalVisBackend')]
@@ -83,18 +89,29 @@ def shrink(cfg, tmp_path):
     if model.type == 'CXRMAE' and model.backbone.img_size != 64:
         patch = model.backbone.patch_size
         model.backbone.update(arch=TINY_VIT, img_size=64)
-        model.neck.update(num_patches=(64 // patch) ** 2, embed_dim=32,
-                          decoder_embed_dim=32, decoder_num_heads=2)
+        model.neck.update(
+            num_patches=(64 // patch) ** 2,
+            embed_dim=32,
+            decoder_embed_dim=32,
+            decoder_num_heads=2,
+        )
     if model.type == 'EVAXMIM':
         patch = model.backbone.patch_size
         model.backbone.update(arch=TINY_VIT, img_size=64)
-        teacher = CXRViT(arch=TINY_VIT, img_size=64, patch_size=patch,
-                         out_type='featmap', final_norm=True)
+        teacher = CXRViT(
+            arch=TINY_VIT,
+            img_size=64,
+            patch_size=patch,
+            out_type='featmap',
+            final_norm=True,
+        )
         teacher_file = tmp_path / 'teacher.pth'
         torch.save(dict(state_dict=teacher.state_dict()), teacher_file)
-        model.teacher.update(arch=TINY_VIT, img_size=64,
-                             init_cfg=dict(type='Pretrained',
-                                           checkpoint=str(teacher_file)))
+        model.teacher.update(
+            arch=TINY_VIT,
+            img_size=64,
+            init_cfg=dict(type='Pretrained', checkpoint=str(teacher_file)),
+        )
         model.min_block_patches = 2
 
 
@@ -108,9 +125,14 @@ def load_tool(relative):
 
 def run_params():
     """MAE configs run in the quick suite; DenseNet U-Net / teacher ones are slow."""
-    return [pytest.param(path, id=config_id(path),
-                         marks=() if path.parent.name == 'mae' else pytest.mark.slow)
-            for path in CONFIGS]
+    return [
+        pytest.param(
+            path,
+            id=config_id(path),
+            marks=() if path.parent.name == 'mae' else pytest.mark.slow,
+        )
+        for path in CONFIGS
+    ]
 
 
 @pytest.mark.parametrize('path', run_params())
@@ -126,14 +148,26 @@ def test_config_trains_two_iterations(path, tmp_path, monkeypatch):
         return
     # demo configs: export the backbone and draw the reconstruction figure
     exported = load_tool('tools/export_backbone.py').export_backbone(
-        str(checkpoint), str(tmp_path / 'backbone.pth'))
+        str(checkpoint), str(tmp_path / 'backbone.pth')
+    )
     assert exported
     figure = tmp_path / 'figure.png'
     images = sorted((REPO / 'data' / 'demo' / 'nih14_64px' / 'images').glob('*.png'))
     cfg_file = tmp_path / 'run_config.py'
     cfg.dump(str(cfg_file))
-    monkeypatch.setattr(sys, 'argv', [
-        'vis_reconstruction.py', str(cfg_file), str(checkpoint), '--images',
-        str(images[0]), str(images[1]), '--out', str(figure)])
+    monkeypatch.setattr(
+        sys,
+        'argv',
+        [
+            'vis_reconstruction.py',
+            str(cfg_file),
+            str(checkpoint),
+            '--images',
+            str(images[0]),
+            str(images[1]),
+            '--out',
+            str(figure),
+        ],
+    )
     load_tool('tools/analysis/vis_reconstruction.py').main()
     assert figure.stat().st_size > 5000

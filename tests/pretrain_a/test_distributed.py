@@ -22,16 +22,26 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_two_process_mae_pretraining(tmp_path):
     work_dir = tmp_path / 'work'
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1')
+    env = dict(
+        os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1'
+    )
     command = [
-        'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(work_dir),
-        '--cfg-options', 'train_dataloader.dataset.indices=8',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+        'bash',
+        'tools/dist_train.sh',
+        CONFIG,
+        '2',
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        'train_dataloader.dataset.indices=8',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_cfg.max_epochs=1',
     ]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     # 8 images / 2 processes / batch 2 = 2 iterations per process

@@ -16,7 +16,8 @@ from cxr_plugins.models.backbones.cxr_vit import CXRViT
 
 def load_tool(repo_root):
     spec = importlib.util.spec_from_file_location(
-        'export_backbone', repo_root / 'tools' / 'export_backbone.py')
+        'export_backbone', repo_root / 'tools' / 'export_backbone.py'
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,23 +37,39 @@ def save_pretraining(model, path):
 
 
 def test_mae_export_loads_into_cxr_vit_with_and_without_prefix(tool, tmp_path):
-    mae = MODELS.build(dict(
-        type='CXRMAE',
-        backbone=dict(type='MAEViT', arch=TINY_VIT, img_size=32, patch_size=8),
-        neck=dict(type='MAEPretrainDecoder', num_patches=16, patch_size=8,
-                  embed_dim=64, decoder_embed_dim=32, decoder_depth=1,
-                  decoder_num_heads=2),
-        head=dict(type='MAEPretrainHead', patch_size=8,
-                  loss=dict(type='PixelReconstructionLoss', criterion='L2'))))
+    mae = MODELS.build(
+        dict(
+            type='CXRMAE',
+            backbone=dict(type='MAEViT', arch=TINY_VIT, img_size=32, patch_size=8),
+            neck=dict(
+                type='MAEPretrainDecoder',
+                num_patches=16,
+                patch_size=8,
+                embed_dim=64,
+                decoder_embed_dim=32,
+                decoder_depth=1,
+                decoder_num_heads=2,
+            ),
+            head=dict(
+                type='MAEPretrainHead',
+                patch_size=8,
+                loss=dict(type='PixelReconstructionLoss', criterion='L2'),
+            ),
+        )
+    )
     mae.init_weights()
     source = tmp_path / 'mae.pth'
     save_pretraining(mae, source)
     exported = tool.export_backbone(str(source), str(tmp_path / 'plain.pth'))
     assert not any(k.startswith(('neck', 'head', 'decoder')) for k in exported)
-    tool.export_backbone(str(source), str(tmp_path / 'prefixed.pth'),
-                         key_prefix='backbone.')
-    for name, prefix in [('plain.pth', None), ('prefixed.pth', 'backbone.'),
-                         ('mae.pth', 'backbone.')]:
+    tool.export_backbone(
+        str(source), str(tmp_path / 'prefixed.pth'), key_prefix='backbone.'
+    )
+    for name, prefix in [
+        ('plain.pth', None),
+        ('prefixed.pth', 'backbone.'),
+        ('mae.pth', 'backbone.'),
+    ]:
         init_cfg = dict(type='Pretrained', checkpoint=str(tmp_path / name))
         if prefix:
             init_cfg['prefix'] = prefix
@@ -62,8 +79,9 @@ def test_mae_export_loads_into_cxr_vit_with_and_without_prefix(tool, tmp_path):
         for key, value in mae.backbone.state_dict().items():
             if key in loaded:
                 assert torch.equal(loaded[key], value), (name, key)
-        assert torch.equal(loaded['layers.1.attn.qkv.weight'],
-                           mae.backbone.layers[1].attn.qkv.weight)
+        assert torch.equal(
+            loaded['layers.1.attn.qkv.weight'], mae.backbone.layers[1].attn.qkv.weight
+        )
 
 
 @pytest.mark.slow
@@ -85,8 +103,13 @@ def test_cnn_mae_export_loads_into_every_densenet(tool, tmp_path):
         expected = torch.relu(encoder.features(images))
 
     reference_state = encoder.state_dict()
-    backbone = MODELS.build(dict(type='CXRDenseNet', arch='121', init_cfg=dict(
-        type='Pretrained', checkpoint=str(out))))
+    backbone = MODELS.build(
+        dict(
+            type='CXRDenseNet',
+            arch='121',
+            init_cfg=dict(type='Pretrained', checkpoint=str(out)),
+        )
+    )
     backbone.init_weights()
     for key, value in reference_state.items():
         assert torch.equal(backbone.state_dict()[key], value), key
@@ -94,15 +117,20 @@ def test_cnn_mae_export_loads_into_every_densenet(tool, tmp_path):
     saved = torch.load(out, weights_only=True)['state_dict']
     tv = torchvision.models.densenet121(weights=None)
     assert tv.load_state_dict(saved, strict=False).missing_keys == [
-        'classifier.weight', 'classifier.bias']
+        'classifier.weight',
+        'classifier.bias',
+    ]
     timm_model = timm.create_model('densenet121', pretrained=False)
     assert set(timm_model.load_state_dict(saved, strict=False).missing_keys) == {
-        'classifier.weight', 'classifier.bias'}
+        'classifier.weight',
+        'classifier.bias',
+    }
 
     mm_out = tmp_path / 'densenet_mm.pth'
     tool.export_backbone(str(source), str(mm_out), densenet_layout='mmpretrain')
-    mm_densenet = DenseNet(arch='121', init_cfg=dict(type='Pretrained',
-                                                     checkpoint=str(mm_out)))
+    mm_densenet = DenseNet(
+        arch='121', init_cfg=dict(type='Pretrained', checkpoint=str(mm_out))
+    )
     mm_densenet.init_weights()
     mm_densenet.eval()
     with torch.no_grad():

@@ -59,17 +59,28 @@ def test_gather_tokens_gradient_flows_to_kept_tokens_only():
 
 @pytest.mark.parametrize('num_masking', [3, 20, 40, 60])
 def test_block_wise_masking_exact_counts(num_masking):
-    mask = block_wise_masking(6, (8, 8), num_masking, min_block_patches=4,
-                              generator=torch.Generator().manual_seed(1))
+    mask = block_wise_masking(
+        6,
+        (8, 8),
+        num_masking,
+        min_block_patches=4,
+        generator=torch.Generator().manual_seed(1),
+    )
     assert mask.dtype == torch.bool and mask.shape == (6, 64)
     assert mask.sum(dim=1).tolist() == [num_masking] * 6
 
 
 def test_block_wise_masking_is_blocky_and_seeded():
     first, second = (
-        block_wise_masking(4, (14, 14), 78, min_block_patches=16,
-                           generator=torch.Generator().manual_seed(0))
-        for _ in range(2))
+        block_wise_masking(
+            4,
+            (14, 14),
+            78,
+            min_block_patches=16,
+            generator=torch.Generator().manual_seed(0),
+        )
+        for _ in range(2)
+    )
     assert torch.equal(first, second)
     # Blocks: masked patches mostly have masked 4-neighbours (random masking at
     # 40% would give ~40%).
@@ -89,11 +100,14 @@ def test_patch_mask_to_pixels():
 def test_patch_zero_masking_zeroes_exact_patches():
     images = torch.rand(3, 3, 32, 32) + 1
     masked, pixel_mask = patch_zero_masking(
-        images, 8, 0.75, torch.Generator().manual_seed(0))
+        images, 8, 0.75, torch.Generator().manual_seed(0)
+    )
     assert pixel_mask.shape == (3, 1, 32, 32)
     assert pixel_mask.sum(dim=(1, 2, 3)).tolist() == [12 * 64.0] * 3
     assert masked[pixel_mask.expand_as(masked) > 0].eq(0).all()
-    assert torch.equal(masked[pixel_mask.expand_as(masked) == 0],
-                       images[pixel_mask.expand_as(images) == 0])
+    assert torch.equal(
+        masked[pixel_mask.expand_as(masked) == 0],
+        images[pixel_mask.expand_as(images) == 0],
+    )
     with pytest.raises(ValueError, match='multiple of patch_size'):
         patch_zero_masking(torch.rand(1, 3, 30, 30), 8, 0.75)

@@ -25,7 +25,8 @@ def subprocess_env() -> dict:
     """Environment for training subprocesses: helper module importable, 1 thread."""
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        filter(None, [str(HERE), env.get('PYTHONPATH')]))
+        filter(None, [str(HERE), env.get('PYTHONPATH')])
+    )
     env['OMP_NUM_THREADS'] = '1'
     env['PYTHONUNBUFFERED'] = '1'
     return env

@@ -47,8 +47,10 @@ class RelTestStatefulClassifier(ImageClassifier):
 
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
         features = self.extract_feat(inputs)
-        losses = {'loss_cls': self.head.loss(features, data_samples)['loss'],
-                  'loss_reg': 1e-3 * features[-1].pow(2).mean()}
+        losses = {
+            'loss_cls': self.head.loss(features, data_samples)['loss'],
+            'loss_reg': 1e-3 * features[-1].pow(2).mean(),
+        }
         with torch.no_grad():
             summary = features[-1].mean(dim=0)[:4]
             self.feature_memory.mul_(0.5).add_(summary)
@@ -67,8 +69,9 @@ class RelTestPauseHook(Hook):
 
     priority = 'LOWEST'
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs=None) -> None:
+    def after_train_iter(
+        self, runner, batch_idx: int, data_batch=None, outputs=None
+    ) -> None:
         pause_after = os.environ.get(PAUSE_ENV)
         if pause_after is not None and runner.iter + 1 == int(pause_after):
             Path(runner.work_dir, PAUSED_MARKER).write_text(str(runner.iter + 1))
@@ -87,7 +90,8 @@ class RelTestRaiseOnRankHook(Hook):
         if get_rank() == self.rank and runner.iter + 1 == self.at_iter:
             raise RuntimeError(
                 f'RelTest deliberate failure on rank {self.rank} at iteration '
-                f'{self.at_iter}')
+                f'{self.at_iter}'
+            )
 
 
 def write_tiny_image_folder(root: Path, per_class: int = 6, size: int = 32) -> Path:
@@ -103,10 +107,16 @@ def write_tiny_image_folder(root: Path, per_class: int = 6, size: int = 32) -> P
     return root
 
 
-def tiny_config(data_root: Path, work_dir: Path, max_iters: int = 8,
-                checkpoint_interval: int = 2, batch_size: int = 4,
-                drop_rate: float = 0.2, nan_at_step: int | None = None,
-                custom_hooks: list | None = None) -> dict:
+def tiny_config(
+    data_root: Path,
+    work_dir: Path,
+    max_iters: int = 8,
+    checkpoint_interval: int = 2,
+    batch_size: int = 4,
+    drop_rate: float = 0.2,
+    nan_at_step: int | None = None,
+    custom_hooks: list | None = None,
+) -> dict:
     """A complete iteration-based training config that runs in about a second.
 
     CXRViT with one 32-d layer on 32x32 images, AdamW with warm-up + cosine
@@ -116,8 +126,9 @@ def tiny_config(data_root: Path, work_dir: Path, max_iters: int = 8,
     """
     return dict(
         default_scope='mmpretrain',
-        custom_imports=dict(imports=['cxr_plugins', 'reliability_parts'],
-                            allow_failed_imports=False),
+        custom_imports=dict(
+            imports=['cxr_plugins', 'reliability_parts'], allow_failed_imports=False
+        ),
         work_dir=str(work_dir),
         model=dict(
             type='RelTestStatefulClassifier',
@@ -125,42 +136,73 @@ def tiny_config(data_root: Path, work_dir: Path, max_iters: int = 8,
             data_preprocessor=dict(mean=[127.5] * 3, std=[127.5] * 3, to_rgb=False),
             backbone=dict(
                 type='CXRViT',
-                arch=dict(embed_dims=32, num_layers=1, num_heads=2,
-                          feedforward_channels=64),
-                img_size=32, patch_size=8, drop_rate=drop_rate),
-            head=dict(type='LinearClsHead', num_classes=2, in_channels=32,
-                      loss=dict(type='CrossEntropyLoss'))),
+                arch=dict(
+                    embed_dims=32, num_layers=1, num_heads=2, feedforward_channels=64
+                ),
+                img_size=32,
+                patch_size=8,
+                drop_rate=drop_rate,
+            ),
+            head=dict(
+                type='LinearClsHead',
+                num_classes=2,
+                in_channels=32,
+                loss=dict(type='CrossEntropyLoss'),
+            ),
+        ),
         train_dataloader=dict(
-            batch_size=batch_size, num_workers=0, persistent_workers=False,
+            batch_size=batch_size,
+            num_workers=0,
+            persistent_workers=False,
             sampler=dict(type='DefaultSampler', shuffle=True),
             collate_fn=dict(type='default_collate'),
             dataset=dict(
-                type='CustomDataset', data_root=str(data_root), with_label=True,
-                pipeline=[dict(type='LoadImageFromFile'),
-                          dict(type='PackInputs')])),
+                type='CustomDataset',
+                data_root=str(data_root),
+                with_label=True,
+                pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')],
+            ),
+        ),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
-        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-2,
-                                          weight_decay=0.05)),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.05)),
         param_scheduler=[
             dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
-            dict(type='CosineAnnealingLR', by_epoch=False, begin=3,
-                 end=max_iters, eta_min=1e-4),
+            dict(
+                type='CosineAnnealingLR',
+                by_epoch=False,
+                begin=3,
+                end=max_iters,
+                eta_min=1e-4,
+            ),
         ],
         default_hooks=dict(
             timer=dict(type='IterTimerHook'),
             logger=dict(type='LoggerHook', interval=1),
             param_scheduler=dict(type='ParamSchedulerHook'),
-            checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                            interval=checkpoint_interval, max_keep_ckpts=-1),
-            sampler_seed=dict(type='DistSamplerSeedHook')),
-        custom_hooks=custom_hooks if custom_hooks is not None else [
-            dict(type='RNGStateHook'), dict(type='NaNGuardHook'),
-            dict(type='RelTestPauseHook')],
+            checkpoint=dict(
+                type='CheckpointHook',
+                by_epoch=False,
+                interval=checkpoint_interval,
+                max_keep_ckpts=-1,
+            ),
+            sampler_seed=dict(type='DistSamplerSeedHook'),
+        ),
+        custom_hooks=custom_hooks
+        if custom_hooks is not None
+        else [
+            dict(type='RNGStateHook'),
+            dict(type='NaNGuardHook'),
+            dict(type='RelTestPauseHook'),
+        ],
         log_processor=dict(by_epoch=False),
-        visualizer=dict(type='UniversalVisualizer',
-                        vis_backends=[dict(type='LocalVisBackend')]),
-        env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'),
-                     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0)),
+        visualizer=dict(
+            type='UniversalVisualizer', vis_backends=[dict(type='LocalVisBackend')]
+        ),
+        env_cfg=dict(
+            cudnn_benchmark=False,
+            dist_cfg=dict(backend='gloo'),
+            mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+        ),
         randomness=dict(seed=0, deterministic=False),
         log_level='INFO',
         load_from=None,

@@ -38,9 +38,16 @@ class _RunsShellCommand:
 
 
 def _tiny_vit(embed_dims: int = 32, num_layers: int = 1) -> CXRViT:
-    return CXRViT(arch=dict(embed_dims=embed_dims, num_layers=num_layers,
-                            num_heads=2, feedforward_channels=64),
-                  img_size=32, patch_size=8)
+    return CXRViT(
+        arch=dict(
+            embed_dims=embed_dims,
+            num_layers=num_layers,
+            num_heads=2,
+            feedforward_channels=64,
+        ),
+        img_size=32,
+        patch_size=8,
+    )
 
 
 @pytest.fixture
@@ -54,12 +61,15 @@ def no_unsafe_opt_in(monkeypatch):
 def test_code_executing_pickle_is_refused_everywhere(tmp_path, no_unsafe_opt_in):
     marker = tmp_path / 'pwned'
     malicious = tmp_path / 'weights.pth'
-    torch.save({'state_dict': {'w': torch.ones(1)}, 'x': _RunsShellCommand(marker)},
-               malicious)
+    torch.save(
+        {'state_dict': {'w': torch.ones(1)}, 'x': _RunsShellCommand(marker)}, malicious
+    )
 
-    loaders = [lambda: _load_checkpoint(str(malicious)),
-               lambda: CheckpointLoader.load_checkpoint(str(malicious)),
-               lambda: CXRPretrained(str(malicious))(_tiny_vit())]
+    loaders = [
+        lambda: _load_checkpoint(str(malicious)),
+        lambda: CheckpointLoader.load_checkpoint(str(malicious)),
+        lambda: CXRPretrained(str(malicious))(_tiny_vit()),
+    ]
     for load in loaders:
         with pytest.raises(UnsafeCheckpointError, match='--unsafe-load') as error:
             load()
@@ -69,8 +79,9 @@ def test_code_executing_pickle_is_refused_everywhere(tmp_path, no_unsafe_opt_in)
 
 def test_legacy_namespace_pickle_needs_unsafe_load_flag(tmp_path, no_unsafe_opt_in):
     legacy = tmp_path / 'legacy.pth'
-    torch.save({'model': {'w': torch.ones(2)}, 'args': argparse.Namespace(lr=0.1)},
-               legacy)
+    torch.save(
+        {'model': {'w': torch.ones(2)}, 'args': argparse.Namespace(lr=0.1)}, legacy
+    )
     with pytest.raises(UnsafeCheckpointError, match='--unsafe-load'):
         _load_checkpoint(str(legacy))
 
@@ -84,8 +95,11 @@ def test_legacy_namespace_pickle_needs_unsafe_load_flag(tmp_path, no_unsafe_opt_
     parser = argparse.ArgumentParser()
     parser.add_argument('config')
     add_common_args(parser)
-    load_config(parser.parse_args([str(config), '--unsafe-load',
-                                   '--work-dir', str(tmp_path / 'work')]))
+    load_config(
+        parser.parse_args(
+            [str(config), '--unsafe-load', '--work-dir', str(tmp_path / 'work')]
+        )
+    )
 
     loaded = _load_checkpoint(str(legacy))
     assert loaded['args'].lr == 0.1
@@ -94,8 +108,13 @@ def test_legacy_namespace_pickle_needs_unsafe_load_flag(tmp_path, no_unsafe_opt_
 def test_safetensors_weights_initialise_the_backbone(tmp_path):
     source = _tiny_vit()
     weights = tmp_path / 'vit.safetensors'
-    save_file({f'backbone.{key}': value.contiguous()
-               for key, value in source.state_dict().items()}, str(weights))
+    save_file(
+        {
+            f'backbone.{key}': value.contiguous()
+            for key, value in source.state_dict().items()
+        },
+        str(weights),
+    )
 
     target = _tiny_vit()
     CXRPretrained(str(weights), prefix='backbone.')(target)
@@ -126,15 +145,20 @@ def test_allowed_missing_keys_load_the_rest_strictly(tmp_path):
 
     target = _tiny_vit(num_layers=2)
     CXRPretrained(str(checkpoint), allowed_missing=['layers.1.*'])(target)
-    torch.testing.assert_close(target.state_dict()['layers.0.attn.qkv.weight'],
-                               source.state_dict()['layers.0.attn.qkv.weight'])
+    torch.testing.assert_close(
+        target.state_dict()['layers.0.attn.qkv.weight'],
+        source.state_dict()['layers.0.attn.qkv.weight'],
+    )
 
 
 def test_cxr_pretrained_is_used_by_init_cfg(tmp_path):
     one_layer = tmp_path / 'one_layer.pth'
     torch.save({'state_dict': _tiny_vit(num_layers=1).state_dict()}, one_layer)
-    model = CXRViT(arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                             feedforward_channels=64), img_size=32, patch_size=8,
-                   init_cfg=dict(type='CXRPretrained', checkpoint=str(one_layer)))
+    model = CXRViT(
+        arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
+        img_size=32,
+        patch_size=8,
+        init_cfg=dict(type='CXRPretrained', checkpoint=str(one_layer)),
+    )
     with pytest.raises(CheckpointMismatchError, match='layers.1'):
         model.init_weights()

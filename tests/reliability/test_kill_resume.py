@@ -38,14 +38,16 @@ def _train_in_process(config: dict) -> None:
         torch.set_num_threads(threads)
 
 
-def _wait_for(path: Path, process: subprocess.Popen, log: Path,
-              timeout_s: float) -> None:
+def _wait_for(
+    path: Path, process: subprocess.Popen, log: Path, timeout_s: float
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not path.exists():
         if process.poll() is not None:
             raise AssertionError(
                 f'training exited ({process.returncode}) before {path.name} '
-                f'appeared:\n{log.read_text()}')
+                f'appeared:\n{log.read_text()}'
+            )
         if time.monotonic() > deadline:
             process.kill()
             raise AssertionError(f'{path} did not appear in {timeout_s} s')
@@ -55,37 +57,54 @@ def _wait_for(path: Path, process: subprocess.Popen, log: Path,
 def _assert_same_training_state(resumed: dict, reference: dict) -> None:
     assert resumed['meta']['iter'] == reference['meta']['iter'] == 8
     for key, value in reference['state_dict'].items():
-        torch.testing.assert_close(resumed['state_dict'][key], value,
-                                   rtol=1e-5, atol=1e-6, msg=key)
+        torch.testing.assert_close(
+            resumed['state_dict'][key], value, rtol=1e-5, atol=1e-6, msg=key
+        )
     resumed_moments = resumed['optimizer']['state']
     for index, moments in reference['optimizer']['state'].items():
         for name in ('exp_avg', 'exp_avg_sq'):
-            torch.testing.assert_close(resumed_moments[index][name], moments[name],
-                                       rtol=1e-5, atol=1e-8)
-    assert (resumed['optimizer']['param_groups'][0]['lr']
-            == reference['optimizer']['param_groups'][0]['lr'])
+            torch.testing.assert_close(
+                resumed_moments[index][name], moments[name], rtol=1e-5, atol=1e-8
+            )
+    assert (
+        resumed['optimizer']['param_groups'][0]['lr']
+        == reference['optimizer']['param_groups'][0]['lr']
+    )
     assert resumed['param_schedulers'] == reference['param_schedulers']
     resumed_loss = resumed['message_hub']['log_scalars']['train/loss']
     reference_loss = reference['message_hub']['log_scalars']['train/loss']
     torch.testing.assert_close(
         torch.tensor(resumed_loss.data[0][-4:]),
-        torch.tensor(reference_loss.data[0][-4:]), rtol=1e-5, atol=1e-6)
+        torch.tensor(reference_loss.data[0][-4:]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
-        tmp_path, tiny_images, subprocess_env):
+    tmp_path, tiny_images, subprocess_env
+):
     killed_dir = tmp_path / 'killed'
     config_path = tmp_path / 'tiny.py'
     Config(tiny_config(tiny_images, killed_dir)).dump(config_path)
 
-    command = [sys.executable, str(TRAIN), str(config_path),
-               '--work-dir', str(killed_dir)]
+    command = [
+        sys.executable,
+        str(TRAIN),
+        str(config_path),
+        '--work-dir',
+        str(killed_dir),
+    ]
     killed_log = tmp_path / 'killed.log'
     with killed_log.open('w') as log_file:
         killed = subprocess.Popen(
-            command, cwd=REPO_ROOT, env={**subprocess_env, PAUSE_ENV: '5'},
-            stdout=log_file, stderr=subprocess.STDOUT)
+            command,
+            cwd=REPO_ROOT,
+            env={**subprocess_env, PAUSE_ENV: '5'},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
         reference_dir = tmp_path / 'reference'
         _train_in_process(tiny_config(tiny_images, reference_dir))
         _wait_for(killed_dir / PAUSED_MARKER, killed, killed_log, timeout_s=180)
@@ -97,9 +116,14 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
     assert not (killed_dir / 'iter_6.pth').exists()
     assert (killed_dir / 'last_checkpoint').read_text().endswith('iter_4.pth')
 
-    resumed = subprocess.run(command + ['--resume'], cwd=REPO_ROOT,
-                             env=subprocess_env, capture_output=True, text=True,
-                             timeout=180)
+    resumed = subprocess.run(
+        command + ['--resume'],
+        cwd=REPO_ROOT,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     log = resumed.stdout + resumed.stderr
     assert 'Advance dataloader 4 steps' in log
@@ -107,7 +131,8 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(
 
     _assert_same_training_state(
         load_checkpoint_file(killed_dir / 'iter_8.pth'),
-        load_checkpoint_file(reference_dir / 'iter_8.pth'))
+        load_checkpoint_file(reference_dir / 'iter_8.pth'),
+    )
     memory = load_checkpoint_file(killed_dir / 'iter_8.pth')['state_dict']
     assert int(memory['step_count']) == 8
     assert memory['feature_memory'].abs().sum() > 0
@@ -125,14 +150,19 @@ def test_msmae_attention_maps_survive_a_resume_checkpoint(tmp_path):
     from mmpretrain.registry import MODELS
 
     config = Config.fromfile(
-        REPO_ROOT / 'configs' / 'pretrain' / 'msmae'
-        / 'msmae_vit-demo-p8_dec128d2b_1xb32-30e_nih14-demo-64px.py')
+        REPO_ROOT
+        / 'configs'
+        / 'pretrain'
+        / 'msmae'
+        / 'msmae_vit-demo-p8_dec128d2b_1xb32-30e_nih14-demo-64px.py'
+    )
     trained = MODELS.build(config.model)
     maps = torch.rand(5, *trained.backbone.patch_grid)
     trained.store_attention_maps(torch.arange(5), maps, num_samples=5)
     path = tmp_path / 'epoch_20.pth'
-    save_checkpoint({'state_dict': trained.state_dict(), 'meta': {'epoch': 20}},
-                    str(path))
+    save_checkpoint(
+        {'state_dict': trained.state_dict(), 'meta': {'epoch': 20}}, str(path)
+    )
 
     resumed = MODELS.build(config.model)
     assert not resumed.has_attention_maps

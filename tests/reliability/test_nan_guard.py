@@ -17,11 +17,16 @@ from cxr_plugins.compat import load_checkpoint_file
 from cxr_plugins.engine.hooks import NonFiniteLossError
 
 
-def test_nan_loss_stops_before_update_and_saves_last_good_state(
-        tmp_path, tiny_images):
-    config = tiny_config(tiny_images, tmp_path, max_iters=6, checkpoint_interval=1,
-                         drop_rate=0.0, nan_at_step=3,
-                         custom_hooks=[dict(type='NaNGuardHook')])
+def test_nan_loss_stops_before_update_and_saves_last_good_state(tmp_path, tiny_images):
+    config = tiny_config(
+        tiny_images,
+        tmp_path,
+        max_iters=6,
+        checkpoint_interval=1,
+        drop_rate=0.0,
+        nan_at_step=3,
+        custom_hooks=[dict(type='NaNGuardHook')],
+    )
     runner = Runner.from_cfg(Config(config))
     with pytest.raises(NonFiniteLossError) as error:
         runner.train()

@@ -51,9 +51,20 @@ def siim_prepared(siim_sample: Path, tmp_path_factory) -> Path:
         ids = [row['ImageId'] for row in csv.DictReader(handle)]
     id_list = out / 'all_ids.txt'
     id_list.write_text('\n'.join(ids) + '\n')
-    prepare_siim_main(['--rle-csv', str(siim_sample / 'train-rle.csv'),
-          '--images', str(siim_sample / 'images'), '--out-dir', str(out),
-          '--split-list', f'train={id_list}', '--split-list', f'val={id_list}'])
+    prepare_siim_main(
+        [
+            '--rle-csv',
+            str(siim_sample / 'train-rle.csv'),
+            '--images',
+            str(siim_sample / 'images'),
+            '--out-dir',
+            str(out),
+            '--split-list',
+            f'train={id_list}',
+            '--split-list',
+            f'val={id_list}',
+        ]
+    )
     return out
 
 
@@ -65,8 +76,9 @@ def _resize_pipeline(pipeline: list[dict], size: tuple[int, int]) -> None:
             step['crop_size'] = size
 
 
-def tiny_overrides(cfg, work_dir: Path, siim_root: Path | None,
-                   num_train: int = 4, batch_size: int = 2) -> None:
+def tiny_overrides(
+    cfg, work_dir: Path, siim_root: Path | None, num_train: int = 4, batch_size: int = 2
+) -> None:
     """Shrink a segmentation config in place: tiny model, 64 px, 2 iterations.
 
     ViT backbones become a 4-layer 64-d CXRViT (neck and heads follow), smp
@@ -77,12 +89,13 @@ def tiny_overrides(cfg, work_dir: Path, siim_root: Path | None,
     model = cfg.model
     model.data_preprocessor.size = TINY_SIZE
     if 'CXRViT' in model.backbone.type:
-        model.backbone.update(arch=TINY_VIT, img_size=TINY_SIZE[0], patch_size=8,
-                              init_cfg=None)
+        model.backbone.update(
+            arch=TINY_VIT, img_size=TINY_SIZE[0], patch_size=8, init_cfg=None
+        )
         if len(model.backbone.out_indices) == 4:
             model.backbone.out_indices = (0, 1, 2, 3)
         else:
-            model.backbone.out_indices = (3, )
+            model.backbone.out_indices = (3,)
         model.neck.embed_dim = 64
         model.decode_head.update(in_channels=[64] * 4, channels=32)
         if model.get('auxiliary_head'):
@@ -94,8 +107,9 @@ def tiny_overrides(cfg, work_dir: Path, siim_root: Path | None,
         if dataset.type == 'SIIMPneumothoraxDataset':
             dataset.data_root = str(siim_root)
             split = 'train' if loader_name == 'train_dataloader' else 'val'
-            dataset.data_prefix = dict(img_path=f'img_dir/{split}',
-                                       seg_map_path=f'ann_dir/{split}')
+            dataset.data_prefix = dict(
+                img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}'
+            )
         _resize_pipeline(dataset.pipeline, TINY_SIZE)
     cfg.train_dataloader.batch_size = batch_size
     if cfg.train_dataloader.sampler.type != 'PositiveNegativeSampler':

@@ -8,19 +8,24 @@ from pathlib import Path
 import pytest
 from mmengine.runner import Runner
 
-MRM_CONFIG = (Path(__file__).resolve().parents[2] / 'configs' / 'segmentation' /
-              'mrm' / 'upernet_vit-base-p16_mrm-pre_4xb2-160k_siim-512x512.py')
+MRM_CONFIG = (
+    Path(__file__).resolve().parents[2]
+    / 'configs'
+    / 'segmentation'
+    / 'mrm'
+    / 'upernet_vit-base-p16_mrm-pre_4xb2-160k_siim-512x512.py'
+)
 
 
 @pytest.mark.slow
-def test_siim_pipeline_end_to_end(siim_sample, siim_prepared, tiny_config,
-                                  tmp_path):
+def test_siim_pipeline_end_to_end(siim_sample, siim_prepared, tiny_config, tmp_path):
     cfg = tiny_config(MRM_CONFIG, tmp_path / 'work', siim_prepared)
     out_dir = tmp_path / 'dice'
     cfg.test_dataloader.dataset.pop('indices', None)
-    cfg.test_evaluator = [dict(type='SIIMDice', out_dir=str(out_dir),
-                               save_overlays=True),
-                          dict(type='IoUMetric', iou_metrics=['mDice'])]
+    cfg.test_evaluator = [
+        dict(type='SIIMDice', out_dir=str(out_dir), save_overlays=True),
+        dict(type='IoUMetric', iou_metrics=['mDice']),
+    ]
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2

@@ -43,8 +43,15 @@ def test_siim_dice_averages_over_images_and_writes_csv(tmp_path):
     one = _mask([1, 0], [0, 0])
     two = _mask([1, 1], [0, 0])
     metric = SIIMDice(out_dir=str(tmp_path))
-    metric.process({}, [_sample(empty, empty, 'a'), _sample(one, empty, 'b'),
-                        _sample(one, two, 'c'), _sample(two, two, 'd')])
+    metric.process(
+        {},
+        [
+            _sample(empty, empty, 'a'),
+            _sample(one, empty, 'b'),
+            _sample(one, two, 'c'),
+            _sample(two, two, 'd'),
+        ],
+    )
     result = metric.compute_metrics(metric.results)
     assert result['Dice'] == pytest.approx(100 * (1 + 0 + 2 / 3 + 1) / 4)
     assert result['Dice_negative'] == pytest.approx(50.0)
@@ -67,7 +74,9 @@ def test_focal_loss_accepts_index_targets_on_cpu():
     valid = (target != 255).reshape(-1, 1).float()
     expected = 2.0 * py_sigmoid_focal_loss(
         logits.permute(0, 2, 3, 1).reshape(-1, 2),
-        one_hot.reshape(-1, 2), valid_mask=valid)
+        one_hot.reshape(-1, 2),
+        valid_mask=valid,
+    )
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     loss_one_channel = CXRFocalLoss(use_sigmoid=True)(logits[:, 1:], target)
     assert torch.isfinite(loss_one_channel)
@@ -79,25 +88,45 @@ def test_simple_feature_pyramid_scales():
     assert [o.shape[-1] for o in outputs] == [32, 16, 8, 4]
     assert all(o.shape[1] == 16 for o in outputs)
     with pytest.raises(KeyError, match='scale 3'):
-        SimpleFeaturePyramid(embed_dim=16, rescales=(3, ))
+        SimpleFeaturePyramid(embed_dim=16, rescales=(3,))
 
 
 def test_layer_decay_constructor_scales_backbone_depth():
     from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
-    model = MODELS.build(dict(
-        type='EncoderDecoder',
-        backbone=dict(type='mmpretrain.CXRViT', arch=dict(
-            embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
-            img_size=32, patch_size=8, out_type='featmap', out_indices=(1, )),
-        decode_head=dict(type='FCNHead', in_channels=32, channels=8, num_convs=1,
-                         num_classes=2, in_index=0)))
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
-        type='SegLayerDecayOptimWrapperConstructor',
-        optim_wrapper_cfg=dict(type='OptimWrapper',
-                               optimizer=dict(type='AdamW', lr=1.0,
-                                                weight_decay=0.05)),
-        paramwise_cfg=dict(layer_decay_rate=0.5)))
+    model = MODELS.build(
+        dict(
+            type='EncoderDecoder',
+            backbone=dict(
+                type='mmpretrain.CXRViT',
+                arch=dict(
+                    embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64
+                ),
+                img_size=32,
+                patch_size=8,
+                out_type='featmap',
+                out_indices=(1,),
+            ),
+            decode_head=dict(
+                type='FCNHead',
+                in_channels=32,
+                channels=8,
+                num_convs=1,
+                num_classes=2,
+                in_index=0,
+            ),
+        )
+    )
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='SegLayerDecayOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(
+                type='OptimWrapper',
+                optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.05),
+            ),
+            paramwise_cfg=dict(layer_decay_rate=0.5),
+        )
+    )
     optimizer = constructor(model).optimizer
     scales = {group['param_name']: group['lr'] for group in optimizer.param_groups}
     # 2 layers -> depths 0..3: patch_embed 0.5^3, layer 1 0.5^1, head 1

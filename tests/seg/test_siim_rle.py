@@ -55,8 +55,7 @@ def test_header_with_leading_space_and_instances(tmp_path):
     encodings = read_rle_csv(path)
     assert encodings == {'a': ['-1'], 'b': ['0 1', '2 1']}
     assert rle_statistics(encodings) == dict(rows=3, images=2, positive=1)
-    np.testing.assert_array_equal(union_mask(encodings['b'], 2, 2),
-                                  [[1, 1], [0, 0]])
+    np.testing.assert_array_equal(union_mask(encodings['b'], 2, 2), [[1, 1], [0, 0]])
     bad = tmp_path / 'bad.csv'
     bad.write_text('Id,Pixels\n')
     with pytest.raises(KeyError, match='ImageId'):
@@ -67,8 +66,9 @@ def test_decoded_sample_equals_provided_masks(siim_sample: Path):
     encodings = read_rle_csv(siim_sample / 'train-rle.csv')
     assert rle_statistics(encodings) == dict(rows=21, images=14, positive=9)
     for image_id, rles in encodings.items():
-        provided = cv2.imread(str(siim_sample / 'masks' / f'{image_id}.png'),
-                              cv2.IMREAD_UNCHANGED)
+        provided = cv2.imread(
+            str(siim_sample / 'masks' / f'{image_id}.png'), cv2.IMREAD_UNCHANGED
+        )
         decoded = union_mask(rles, *provided.shape)
         np.testing.assert_array_equal(decoded * 255, provided, err_msg=image_id)
         if len(rles) == 1:
@@ -77,17 +77,22 @@ def test_decoded_sample_equals_provided_masks(siim_sample: Path):
 
 def test_full_rle_file_counts(shared_data: Path):
     encodings = read_rle_csv(
-        shared_data / 'labels/siim_acr/siim-pneumothorax-train-rle.csv.gz')
-    assert rle_statistics(encodings) == dict(rows=12954, images=12047,
-                                             positive=2669)
+        shared_data / 'labels/siim_acr/siim-pneumothorax-train-rle.csv.gz'
+    )
+    assert rle_statistics(encodings) == dict(rows=12954, images=12047, positive=2669)
 
 
 def test_mrm_split_lists_overlap(shared_data: Path):
     folder = shared_data / 'labels/siim_acr/mrm_splits'
-    lists = {name: read_id_list(folder / f'{name}_list.txt')
-             for name in ('train', 'val', 'test')}
-    assert split_overlaps(lists) == {'train&val': 478, 'train&test': 494,
-                                     'val&test': 124}
+    lists = {
+        name: read_id_list(folder / f'{name}_list.txt')
+        for name in ('train', 'val', 'test')
+    }
+    assert split_overlaps(lists) == {
+        'train&val': 478,
+        'train&test': 494,
+        'val&test': 124,
+    }
 
 
 def test_patient_split_is_deterministic_and_patient_level():
@@ -95,8 +100,9 @@ def test_patient_split_is_deterministic_and_patient_level():
     first = patient_split(patients, (0.7, 0.1, 0.2), seed=0)
     again = patient_split(list(reversed(patients)), (0.7, 0.1, 0.2), seed=0)
     assert first == again
-    counts = {name: list(first.values()).count(name) for name in
-              ('train', 'val', 'test')}
+    counts = {
+        name: list(first.values()).count(name) for name in ('train', 'val', 'test')
+    }
     assert abs(counts['train'] - 1400) < 100 and abs(counts['test'] - 400) < 80
     assert patient_split(patients, seed=1) != first
     with pytest.raises(ValueError, match='sum'):
@@ -116,8 +122,10 @@ def test_prepare_tool_writes_layout(siim_sample: Path, siim_prepared: Path):
         truth = labels[row['ImageId']]
         assert row['pneumothorax'] == truth['pneumothorax']
         assert row['n_instances'] == truth['n_instances']
-        mask = cv2.imread(str(siim_prepared / 'ann_dir/train' /
-                              f'{row["ImageId"]}.png'), cv2.IMREAD_UNCHANGED)
+        mask = cv2.imread(
+            str(siim_prepared / 'ann_dir/train' / f'{row["ImageId"]}.png'),
+            cv2.IMREAD_UNCHANGED,
+        )
         provided = cv2.imread(str(siim_sample / truth['mask']), cv2.IMREAD_UNCHANGED)
         assert set(np.unique(mask)) <= {0, 1}
         assert int(mask.sum()) == int(truth['mask_pixels'])

@@ -40,15 +40,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--boxes', type=Path, required=True,
-                        help='BBox_List_2017.csv(.gz)')
-    parser.add_argument('--img-root', type=Path, required=True,
-                        help='folder holding the NIH images (searched recursively)')
+    parser.add_argument(
+        '--boxes', type=Path, required=True, help='BBox_List_2017.csv(.gz)'
+    )
+    parser.add_argument(
+        '--img-root',
+        type=Path,
+        required=True,
+        help='folder holding the NIH images (searched recursively)',
+    )
     parser.add_argument('--out', type=Path, help='write the scores as JSON')
-    parser.add_argument('--img-size', type=int,
-                        help='resize size when the test pipeline has no resize')
-    parser.add_argument('--only-available', action='store_true',
-                        help='evaluate the boxes whose image is present')
+    parser.add_argument(
+        '--img-size', type=int, help='resize size when the test pipeline has no resize'
+    )
+    parser.add_argument(
+        '--only-available',
+        action='store_true',
+        help='evaluate the boxes whose image is present',
+    )
     parser.add_argument('--unsafe-load', action='store_true')
     return parser.parse_args(argv)
 
@@ -68,28 +77,40 @@ def main(argv: list[str] | None = None) -> int:
     if missing and not args.only_available:
         raise FileNotFoundError(
             f'{len(missing)} of {len(boxes)} box images are not under '
-            f'{args.img_root} (e.g. {missing[0]}); pass --only-available')
+            f'{args.img_root} (e.g. {missing[0]}); pass --only-available'
+        )
     boxes = [box for box in boxes if box.image in images]
     if not boxes:
         raise FileNotFoundError(f'no box image found under {args.img_root}')
     cams = []
     for box in tqdm(boxes, unit='box', desc='cam'):
-        batch = prepare_batch(model, [images[box.image]], args.img_size,
-                              whole_image=True)
+        batch = prepare_batch(
+            model, [images[box.image]], args.img_size, whole_image=True
+        )
         inputs = model.data_preprocessor(batch, training=False)['inputs']
         cams.append(compute_cams(model, inputs, [names.index(box.label)])[0, 0])
     ious = cam_box_ious(cams, boxes)
     best = best_threshold(ious)
-    sweep = {name: values.round(3).tolist()
-             for name, values in localisation_scores(ious).items()}
-    result = dict(num_boxes=len(boxes), num_boxes_in_file=len(boxes) + len(missing),
-                  best=best, thresholds=list(map(float, DEFAULT_THRESHOLDS)),
-                  sweep=sweep, per_class_count={
-                      name: int(np.sum([box.label == name for box in boxes]))
-                      for name in sorted({box.label for box in boxes})})
-    print(f'{len(boxes)} boxes ({len(missing)} without image): best threshold '
-          f'{best["threshold"]:.2f}: AP25 {best["ap25"]:.2f}  AP50 {best["ap50"]:.2f}'
-          f'  mIoU {best["miou"]:.2f}')
+    sweep = {
+        name: values.round(3).tolist()
+        for name, values in localisation_scores(ious).items()
+    }
+    result = dict(
+        num_boxes=len(boxes),
+        num_boxes_in_file=len(boxes) + len(missing),
+        best=best,
+        thresholds=list(map(float, DEFAULT_THRESHOLDS)),
+        sweep=sweep,
+        per_class_count={
+            name: int(np.sum([box.label == name for box in boxes]))
+            for name in sorted({box.label for box in boxes})
+        },
+    )
+    print(
+        f'{len(boxes)} boxes ({len(missing)} without image): best threshold '
+        f'{best["threshold"]:.2f}: AP25 {best["ap25"]:.2f}  AP50 {best["ap50"]:.2f}'
+        f'  mIoU {best["miou"]:.2f}'
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2))

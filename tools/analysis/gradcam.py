@@ -34,14 +34,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', type=Path, required=True)
     parser.add_argument('--classes', nargs='+', help='class names to explain')
     parser.add_argument('--top-k', type=int, default=3)
-    parser.add_argument('--img-size', type=int,
-                        help='resize size when the test pipeline has no resize')
+    parser.add_argument(
+        '--img-size', type=int, help='resize size when the test pipeline has no resize'
+    )
     parser.add_argument('--unsafe-load', action='store_true')
     return parser.parse_args(argv)
 
 
-def cam_figure(image: np.ndarray, overlays: list[np.ndarray], titles: list[str],
-               name: str) -> Figure:
+def cam_figure(
+    image: np.ndarray, overlays: list[np.ndarray], titles: list[str], name: str
+) -> Figure:
     """One row: the input, then each overlay with its title."""
     figure = Figure(figsize=(2.6 * (len(overlays) + 1), 3.0))
     axes = figure.subplots(1, len(overlays) + 1, squeeze=False)[0]
@@ -67,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         inputs = model.data_preprocessor(batch, training=False)['inputs']
         with torch.no_grad():  # the head's own sigmoid / softmax
             probs = model.test_step(batch)[0].pred_score.cpu().numpy()
-        indices = ([names.index(name) for name in args.classes] if args.classes
-                   else list(np.argsort(-probs)[:args.top_k]))
+        indices = (
+            [names.index(name) for name in args.classes]
+            if args.classes
+            else list(np.argsort(-probs)[: args.top_k])
+        )
         cams = compute_cams(model, inputs, indices)[0]
         image = batch['inputs'][0].permute(1, 2, 0).numpy().astype(np.uint8)
         overlays = [overlay_cam(image, cam) for cam in cams]

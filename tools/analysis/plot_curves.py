@@ -20,9 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('scalars', type=Path, help='vis_data/scalars.json')
     parser.add_argument('--out', type=Path, required=True, help='output PNG')
-    parser.add_argument('--series', nargs='+',
-                        help='train/<name> or val/<name> (default: losses, lr and '
-                        'every validation metric)')
+    parser.add_argument(
+        '--series',
+        nargs='+',
+        help='train/<name> or val/<name> (default: losses, lr and '
+        'every validation metric)',
+    )
     args = parser.parse_args(argv)
     scalars = read_scalars(args.scalars)
     args.out.parent.mkdir(parents=True, exist_ok=True)

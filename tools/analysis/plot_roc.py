@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('predictions', type=Path, help='predictions.csv')
     parser.add_argument('--out-dir', type=Path, required=True)
-    parser.add_argument('--per-class', action='store_true',
-                        help='also one figure per class')
+    parser.add_argument(
+        '--per-class', action='store_true', help='also one figure per class'
+    )
     args = parser.parse_args(argv)
     names, scores, targets = read_predictions_csv(args.predictions)
     args.out_dir.mkdir(parents=True, exist_ok=True)

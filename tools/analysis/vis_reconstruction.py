@@ -33,8 +33,10 @@ def training_image_size(cfg: Config) -> int:
     for transform in dataset.get('pipeline', []):
         if transform['type'] == 'RandomResizedCrop':
             return int(transform['scale'])
-    raise KeyError(f'{cfg.filename}: no RandomResizedCrop in the training '
-                   'pipeline; pass --img-size')
+    raise KeyError(
+        f'{cfg.filename}: no RandomResizedCrop in the training '
+        'pipeline; pass --img-size'
+    )
 
 
 def load_images(paths: list[str], size: int) -> torch.Tensor:
@@ -51,8 +53,9 @@ def load_images(paths: list[str], size: int) -> torch.Tensor:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--images', nargs='+', required=True)
@@ -77,8 +80,9 @@ def main() -> None:
 
     size = args.img_size or training_image_size(cfg)
     raw = load_images(args.images, size)
-    inputs = model.data_preprocessor(
-        dict(inputs=raw, data_samples=None), False)['inputs']
+    inputs = model.data_preprocessor(dict(inputs=raw, data_samples=None), False)[
+        'inputs'
+    ]
     torch.manual_seed(args.seed)  # every reconstruct() masks with the global RNG
     outputs = model.reconstruct(inputs)
 
@@ -88,14 +92,24 @@ def main() -> None:
     masked[outputs['mask'][:, 0].cpu().numpy() > 0] = 0.0
     if 'similarity' in outputs:
         third = outputs['similarity'][:, 0].cpu().numpy()
-        path = save_reconstruction_grid(originals, masked, third, args.out,
-                                        third_title='cosine(student, teacher)',
-                                        third_is_similarity=True,
-                                        titles=[Path(p).name for p in args.images])
+        path = save_reconstruction_grid(
+            originals,
+            masked,
+            third,
+            args.out,
+            third_title='cosine(student, teacher)',
+            third_is_similarity=True,
+            titles=[Path(p).name for p in args.images],
+        )
     else:
         third = denormalize(outputs['reconstruction'], mean, std)
-        path = save_reconstruction_grid(originals, masked, third, args.out,
-                                        titles=[Path(p).name for p in args.images])
+        path = save_reconstruction_grid(
+            originals,
+            masked,
+            third,
+            args.out,
+            titles=[Path(p).name for p in args.images],
+        )
     print(f'saved {path}')
 
 

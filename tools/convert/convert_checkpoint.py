@@ -31,23 +31,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('src', type=Path, help='seed checkpoint')
     parser.add_argument('out', type=Path, help='output .pth or .safetensors')
     parser.add_argument('--format', default='auto', choices=('auto', *FORMATS))
-    parser.add_argument('--arch', help='target arch (CXRViT/EVAX arch name or '
-                        'ResNet depth); inferred from the checkpoint by default')
-    parser.add_argument('--img-size', type=int,
-                        help='target input size (resamples pos_embed)')
-    parser.add_argument('--patch-size', type=int,
-                        help='target patch size (resamples the patch kernel)')
-    parser.add_argument('--num-classes', type=int,
-                        help='keep the source classifier as head.fc.* when it has '
-                        'this many outputs')
-    parser.add_argument('--unsafe-load', action='store_true',
-                        help='fully unpickle a trusted legacy checkpoint (one '
-                        'that stores argparse.Namespace etc.)')
+    parser.add_argument(
+        '--arch',
+        help='target arch (CXRViT/EVAX arch name or '
+        'ResNet depth); inferred from the checkpoint by default',
+    )
+    parser.add_argument(
+        '--img-size', type=int, help='target input size (resamples pos_embed)'
+    )
+    parser.add_argument(
+        '--patch-size', type=int, help='target patch size (resamples the patch kernel)'
+    )
+    parser.add_argument(
+        '--num-classes',
+        type=int,
+        help='keep the source classifier as head.fc.* when it has this many outputs',
+    )
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='fully unpickle a trusted legacy checkpoint (one '
+        'that stores argparse.Namespace etc.)',
+    )
     return parser.parse_args(argv)
 
 
-def save_weights(state_dict: dict[str, torch.Tensor], meta: dict[str, str],
-                 out: Path) -> None:
+def save_weights(
+    state_dict: dict[str, torch.Tensor], meta: dict[str, str], out: Path
+) -> None:
     """Write weights only: a ``.safetensors`` file or a torch file."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == '.safetensors':
@@ -65,15 +76,23 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = compat.load_checkpoint_file(args.src)
     try:
         state_dict, report, target = convert_checkpoint(
-            checkpoint, fmt=args.format, arch=args.arch, img_size=args.img_size,
-            patch_size=args.patch_size, num_classes=args.num_classes)
+            checkpoint,
+            fmt=args.format,
+            arch=args.arch,
+            img_size=args.img_size,
+            patch_size=args.patch_size,
+            num_classes=args.num_classes,
+        )
     except ConversionError as error:
         print(f'{args.src}: {error}', file=sys.stderr)
         return 1
     print(report.format())
     print(f'target backbone: {target.backbone_cfg}')
-    meta = dict(source=str(args.src), source_format=report.source_format,
-                backbone_cfg=repr(target.backbone_cfg))
+    meta = dict(
+        source=str(args.src),
+        source_format=report.source_format,
+        backbone_cfg=repr(target.backbone_cfg),
+    )
     save_weights(state_dict, meta, args.out)
     print(f'wrote {len(state_dict)} tensors to {args.out}')
     return 0

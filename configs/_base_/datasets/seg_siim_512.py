@@ -28,7 +28,9 @@ train_dataloader = dict(
         data_root=data_root,
         meta_file='meta.csv',
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -39,7 +41,9 @@ val_dataloader = dict(
         data_root=data_root,
         meta_file='meta.csv',
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -50,7 +54,9 @@ test_dataloader = dict(
         data_root=data_root,
         meta_file='meta.csv',
         data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 val_evaluator = [
     dict(type='SIIMDice'),
     dict(type='IoUMetric', iou_metrics=['mDice', 'mIoU']),

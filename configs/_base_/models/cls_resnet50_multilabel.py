@@ -2,8 +2,9 @@
 # multi-label BCE head.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(type='ResNet', depth=50, num_stages=4, out_indices=(3, ),
-                  style='pytorch'),
+    backbone=dict(
+        type='ResNet', depth=50, num_stages=4, out_indices=(3,), style='pytorch'
+    ),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='MultiLabelLinearClsHead',

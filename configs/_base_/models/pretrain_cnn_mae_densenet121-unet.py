@@ -8,6 +8,6 @@ model = dict(
     patch_size=16,
     loss_region='masked',
     data_preprocessor=dict(
-        type='SelfSupDataPreprocessor', mean=[128.9] * 3, std=[64.3] * 3,
-        to_rgb=False),
+        type='SelfSupDataPreprocessor', mean=[128.9] * 3, std=[64.3] * 3, to_rgb=False
+    ),
 )

@@ -6,15 +6,26 @@
 model = dict(
     type='EVAXMIM',
     data_preprocessor=dict(
-        type='SelfSupDataPreprocessor', mean=[128.9] * 3, std=[64.3] * 3,
-        to_rgb=False),
+        type='SelfSupDataPreprocessor', mean=[128.9] * 3, std=[64.3] * 3, to_rgb=False
+    ),
     backbone=dict(
-        type='CXRViT', arch='small', img_size=224, patch_size=16,
-        out_type='raw', final_norm=True, drop_path_rate=0.1),
+        type='CXRViT',
+        arch='small',
+        img_size=224,
+        patch_size=16,
+        out_type='raw',
+        final_norm=True,
+        drop_path_rate=0.1,
+    ),
     teacher=dict(
-        type='CXRViT', arch='base', img_size=224, patch_size=16,
-        out_type='featmap', final_norm=True,
-        init_cfg=dict(type='Pretrained', checkpoint='work_dirs/teacher/backbone.pth')),
+        type='CXRViT',
+        arch='base',
+        img_size=224,
+        patch_size=16,
+        out_type='featmap',
+        final_norm=True,
+        init_cfg=dict(type='Pretrained', checkpoint='work_dirs/teacher/backbone.pth'),
+    ),
     mask_ratio=0.4,
     min_block_patches=16,
 )

@@ -9,7 +9,8 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size=(512, 512))
+    size=(512, 512),
+)
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -18,7 +19,8 @@ model = dict(
         arch='Unet',
         encoder_name='resnet50',
         encoder_weights=None,
-        decoder_channels=(256, 128, 64, 32, 16)),
+        decoder_channels=(256, 128, 64, 32, 16),
+    ),
     decode_head=dict(
         type='FCNHead',
         in_channels=16,
@@ -33,6 +35,8 @@ model = dict(
         loss_decode=[
             dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
             dict(type='DiceLoss', loss_weight=1.0, ignore_index=0),
-        ]),
+        ],
+    ),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'),
+)

@@ -9,7 +9,8 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size=(512, 512))
+    size=(512, 512),
+)
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -21,9 +22,14 @@ model = dict(
         drop_path_rate=0.1,
         out_type='featmap',
         out_indices=(3, 5, 7, 11),
-        final_norm=False),
-    neck=dict(type='Feature2Pyramid', embed_dim=768, rescales=[4, 2, 1, 0.5],
-              norm_cfg=norm_cfg),
+        final_norm=False,
+    ),
+    neck=dict(
+        type='Feature2Pyramid',
+        embed_dim=768,
+        rescales=[4, 2, 1, 0.5],
+        norm_cfg=norm_cfg,
+    ),
     decode_head=dict(
         type='UPerHead',
         in_channels=[768, 768, 768, 768],
@@ -39,7 +45,8 @@ model = dict(
             # ignore_index=0 drops the background channel from the Dice:
             # mmseg 1.x's equivalent of MRM's class_weight=[0, 1].
             dict(type='DiceLoss', loss_weight=1.0, ignore_index=0),
-        ]),
+        ],
+    ),
     auxiliary_head=dict(
         type='FCNHead',
         in_channels=768,
@@ -54,6 +61,8 @@ model = dict(
         loss_decode=[
             dict(type='CXRFocalLoss', use_sigmoid=True, loss_weight=0.8),
             dict(type='DiceLoss', loss_weight=0.4, ignore_index=0),
-        ]),
+        ],
+    ),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'),
+)

@@ -9,7 +9,8 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size=(512, 512))
+    size=(512, 512),
+)
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -20,10 +21,15 @@ model = dict(
         patch_size=16,
         drop_path_rate=0.15,
         out_type='featmap',
-        out_indices=(11, ),
-        final_norm=False),
-    neck=dict(type='SimpleFeaturePyramid', embed_dim=384, rescales=(4, 2, 1, 0.5),
-              norm_cfg=norm_cfg),
+        out_indices=(11,),
+        final_norm=False,
+    ),
+    neck=dict(
+        type='SimpleFeaturePyramid',
+        embed_dim=384,
+        rescales=(4, 2, 1, 0.5),
+        norm_cfg=norm_cfg,
+    ),
     decode_head=dict(
         type='UPerHead',
         in_channels=[384, 384, 384, 384],
@@ -36,7 +42,8 @@ model = dict(
         threshold=0.5,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True,
-                         loss_weight=1.0)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
+    ),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'),
+)

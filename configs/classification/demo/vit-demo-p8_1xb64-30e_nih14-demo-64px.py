@@ -15,22 +15,34 @@ model = dict(
 train_dataloader = dict(batch_size=64)
 # blr 1e-3 (4x the seed's 2.5e-4): a few hundred steps only; 4 layers, so a
 # milder layer decay than ViT-S's 0.55.
-optim_wrapper = dict(optimizer=dict(lr=1e-3 * 64 / 256),
-                     paramwise_cfg=dict(layer_decay_rate=0.75))
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-3 * 64 / 256), paramwise_cfg=dict(layer_decay_rate=0.75)
+)
 warmup_epochs = 3
 max_epochs = 30
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min_ratio=1e-2, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min_ratio=1e-2,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
 test_evaluator = dict(type='MultiLabelAUC', bootstrap=1000)
 default_hooks = dict(
     logger=dict(interval=5),
-    checkpoint=dict(interval=2, max_keep_ckpts=1, save_best='auc/mAUC',
-                    rule='greater'),
+    checkpoint=dict(interval=2, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater'),
 )
 auto_scale_lr = dict(base_batch_size=64)

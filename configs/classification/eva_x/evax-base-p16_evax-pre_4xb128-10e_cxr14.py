@@ -2,8 +2,10 @@
 # 4 x 128. Seed: 83.5.
 _base_ = ['./evax-small-p16_evax-pre_4xb256-30e_cxr14.py']
 model = dict(
-    backbone=dict(arch='base', init_cfg=dict(
-        checkpoint='checkpoints/eva_x_base_patch16_merged520k_mim.pth')),
+    backbone=dict(
+        arch='base',
+        init_cfg=dict(checkpoint='checkpoints/eva_x_base_patch16_merged520k_mim.pth'),
+    ),
     head=dict(in_channels=768),
 )
 train_dataloader = dict(batch_size=128)

@@ -8,20 +8,38 @@ _base_ = [
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
-    backbone=dict(img_size=480, init_cfg=dict(
-        type='Pretrained',
-        checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
-        prefix='backbone.')),
-    head=dict(_delete_=True, type='LinearClsHead', num_classes=3, in_channels=384,
-              loss=dict(type='CrossEntropyLoss'),
-              init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5)),
+    backbone=dict(
+        img_size=480,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
+            prefix='backbone.',
+        ),
+    ),
+    head=dict(
+        _delete_=True,
+        type='LinearClsHead',
+        num_classes=3,
+        in_channels=384,
+        loss=dict(type='CrossEntropyLoss'),
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5),
+    ),
 )
 warmup_epochs = 1
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 max_epochs = 10
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-default_hooks = dict(checkpoint=dict(
-    interval=1, max_keep_ckpts=1, save_best='cls/accuracy', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(
+        interval=1, max_keep_ckpts=1, save_best='cls/accuracy', rule='greater'
+    )
+)

@@ -9,12 +9,19 @@ _base_ = [
     '../../_base_/schedules/cls_adamw_layer-decay_warmup-constant.py',
     '../../_base_/default_runtime_cls.py',
 ]
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
-    prefix='backbone.')))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
+            prefix='backbone.',
+        )
+    )
+)
 data_preprocessor = dict(mean=[125.42] * 3, std=[72.70] * 3)
 train_dataloader = dict(batch_size=256)
 max_epochs = 30
 train_cfg = dict(max_epochs=max_epochs, val_interval=5)
-default_hooks = dict(checkpoint=dict(
-    interval=5, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(interval=5, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater')
+)

@@ -10,14 +10,20 @@ _base_ = [
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
-    backbone=dict(arch='tiny', stop_grad_patch_embed=True, init_cfg=dict(
-        type='Pretrained',
-        checkpoint='checkpoints/eva_x_tiny_patch16_merged520k_mim.pth',
-        prefix='backbone.')),
+    backbone=dict(
+        arch='tiny',
+        stop_grad_patch_embed=True,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/eva_x_tiny_patch16_merged520k_mim.pth',
+            prefix='backbone.',
+        ),
+    ),
     head=dict(num_classes=5, in_channels=192),
 )
 param_scheduler = []
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-default_hooks = dict(checkpoint=dict(
-    interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater')
+)

@@ -8,12 +8,19 @@ _base_ = [
     '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
     '../../_base_/default_runtime_cls.py',
 ]
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', checkpoint='checkpoints/medmae_densenet121_cnn-mae.pth',
-    prefix='backbone.')))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/medmae_densenet121_cnn-mae.pth',
+            prefix='backbone.',
+        )
+    )
+)
 optim_wrapper = dict(
     constructor='DefaultOptimWrapperConstructor',
     paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
-default_hooks = dict(checkpoint=dict(
-    interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater')
+)

@@ -9,8 +9,15 @@ _base_ = [
     '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
     '../../_base_/default_runtime_cls.py',
 ]
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', checkpoint='checkpoints/medmae_vit-small-p16_cxr-0.3m.pth',
-    prefix='backbone.')))
-default_hooks = dict(checkpoint=dict(
-    interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater'))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/medmae_vit-small-p16_cxr-0.3m.pth',
+            prefix='backbone.',
+        )
+    )
+)
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater')
+)

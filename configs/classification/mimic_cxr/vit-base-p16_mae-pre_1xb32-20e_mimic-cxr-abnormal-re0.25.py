@@ -11,11 +11,23 @@ _base_ = [
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
-    backbone=dict(arch='base', drop_path_rate=0.0, init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/mae_vit-base-p16_in1k.pth',
-        prefix='backbone.')),
-    head=dict(_delete_=True, type='LinearClsHead', num_classes=2, in_channels=768,
-              loss=dict(type='CrossEntropyLoss')),
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.0,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/mae_vit-base-p16_in1k.pth',
+            prefix='backbone.',
+        ),
+    ),
+    head=dict(
+        _delete_=True,
+        type='LinearClsHead',
+        num_classes=2,
+        in_channels=768,
+        loss=dict(type='CrossEntropyLoss'),
+    ),
 )
-default_hooks = dict(checkpoint=dict(
-    interval=1, max_keep_ckpts=1, save_best='cls/auc', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='cls/auc', rule='greater')
+)

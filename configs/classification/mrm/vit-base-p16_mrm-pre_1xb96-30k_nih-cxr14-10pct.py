@@ -10,26 +10,40 @@ _base_ = [
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
-    backbone=dict(arch='base', drop_path_rate=0.1, init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/mrm_vit-base-p16.pth',
-        prefix='backbone.')),
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.1,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/mrm_vit-base-p16.pth',
+            prefix='backbone.',
+        ),
+    ),
     head=dict(in_channels=768),
 )
 # MRM image statistics.
 data_preprocessor = dict(mean=[126.94] * 3, std=[62.45] * 3)
 train_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
-    dict(type='RandomResizedCrop', scale=224, backend='pillow',
-         interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
     batch_size=96,
-    dataset=dict(ann_file='mrm_splits/train_10.txt', pipeline=train_pipeline))
+    dataset=dict(ann_file='mrm_splits/train_10.txt', pipeline=train_pipeline),
+)
 val_dataloader = dict(dataset=dict(ann_file='mrm_splits/val_list.txt'))
 test_dataloader = dict(dataset=dict(ann_file='mrm_splits/test_list.txt'))
-default_hooks = dict(checkpoint=dict(
-    by_epoch=False, interval=1000, max_keep_ckpts=1, save_best='auc/mAUC',
-    rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(
+        by_epoch=False,
+        interval=1000,
+        max_keep_ckpts=1,
+        save_best='auc/mAUC',
+        rule='greater',
+    )
+)
 log_processor = dict(by_epoch=False)

@@ -11,26 +11,52 @@ _base_ = [
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
-    backbone=dict(arch='base', drop_path_rate=0.1, init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/msmae_vit-base-p16.pth',
-        prefix='backbone.')),
-    head=dict(_delete_=True, type='LinearClsHead', num_classes=2, in_channels=768,
-              loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
-                        mode='original'),
-              init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5)),
+    backbone=dict(
+        arch='base',
+        drop_path_rate=0.1,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/msmae_vit-base-p16.pth',
+            prefix='backbone.',
+        ),
+    ),
+    head=dict(
+        _delete_=True,
+        type='LinearClsHead',
+        num_classes=2,
+        in_channels=768,
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5),
+    ),
 )
-optim_wrapper = dict(optimizer=dict(lr=1e-3 * 256 / 256),
-                     paramwise_cfg=dict(layer_decay_rate=0.75))
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-3 * 256 / 256), paramwise_cfg=dict(layer_decay_rate=0.75)
+)
 max_epochs = 2
 warmup_epochs = 1
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min_ratio=1e-3, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min_ratio=1e-3,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 auto_scale_lr = dict(base_batch_size=256)
-default_hooks = dict(checkpoint=dict(
-    interval=1, max_keep_ckpts=1, save_best='cls/accuracy', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(
+        interval=1, max_keep_ckpts=1, save_best='cls/accuracy', rule='greater'
+    )
+)

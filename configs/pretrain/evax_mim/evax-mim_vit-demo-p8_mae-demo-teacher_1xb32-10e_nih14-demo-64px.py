@@ -12,22 +12,39 @@ _base_ = [
 img_size = 64
 patch_size = 8
 model = dict(
-    backbone=dict(arch='demo', img_size=img_size, patch_size=patch_size,
-                  drop_path_rate=0.0),
-    teacher=dict(arch='demo', img_size=img_size, patch_size=patch_size,
-                 init_cfg=dict(checkpoint='work_dirs/mae-demo-backbone.pth')),
+    backbone=dict(
+        arch='demo', img_size=img_size, patch_size=patch_size, drop_path_rate=0.0
+    ),
+    teacher=dict(
+        arch='demo',
+        img_size=img_size,
+        patch_size=patch_size,
+        init_cfg=dict(checkpoint='work_dirs/mae-demo-backbone.pth'),
+    ),
     min_block_patches=4,
 )
 optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
 warmup_epochs = 1
 max_epochs = 10
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=5, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=5, max_keep_ckpts=1)
+)

@@ -10,11 +10,18 @@ img_size = 64
 patch_size = 8
 model = dict(
     backbone=dict(
-        arch=dict(embed_dims=128, num_layers=4, num_heads=4,
-                  feedforward_channels=512),
-        img_size=img_size, patch_size=patch_size, mask_ratio=0.75),
-    neck=dict(num_patches=(img_size // patch_size) ** 2, patch_size=patch_size,
-              embed_dim=128, decoder_embed_dim=128, decoder_num_heads=4),
+        arch=dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512),
+        img_size=img_size,
+        patch_size=patch_size,
+        mask_ratio=0.75,
+    ),
+    neck=dict(
+        num_patches=(img_size // patch_size) ** 2,
+        patch_size=patch_size,
+        embed_dim=128,
+        decoder_embed_dim=128,
+        decoder_num_heads=4,
+    ),
     head=dict(patch_size=patch_size),
 )
 # blr 10x the seed's: the demo runs for a few hundred steps only.
@@ -22,12 +29,24 @@ optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
 warmup_epochs = 3
 max_epochs = 30
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=10, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=10, max_keep_ckpts=1)
+)

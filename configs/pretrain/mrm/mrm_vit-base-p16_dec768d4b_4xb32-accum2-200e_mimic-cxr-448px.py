@@ -15,11 +15,20 @@ target_size = 448
 
 train_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='RandomResizedCrop', scale=target_size, crop_ratio_range=(0.2, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=target_size,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='MRMTokenizeReport', tokenizer_file=tokenizer_file, max_length=100,
-         mask_prob=0.5),
+    dict(
+        type='MRMTokenizeReport',
+        tokenizer_file=tokenizer_file,
+        max_length=100,
+        mask_prob=0.5,
+    ),
     dict(type='PackInputs', algorithm_keys=['masked_input_ids', 'mlm_labels']),
 ]
 train_dataloader = dict(
@@ -28,8 +37,14 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CXRImageReportDataset', source='csv', data_root=data_root,
-                 ann_file='training.csv', data_prefix='', pipeline=train_pipeline),
+    dataset=dict(
+        type='CXRImageReportDataset',
+        source='csv',
+        data_root=data_root,
+        ann_file='training.csv',
+        data_prefix='',
+        pipeline=train_pipeline,
+    ),
 )
 
 base_lr = 1.5e-4
@@ -39,10 +54,22 @@ max_epochs = 200
 optim_wrapper = dict(optimizer=dict(lr=base_lr), accumulative_counts=2)
 auto_scale_lr = dict(enable=False)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.0,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs)

@@ -22,19 +22,39 @@ target_size = 128
 model = dict(
     encoder_size=encoder_size,
     backbone=dict(arch='demo', img_size=encoder_size, patch_size=8),
-    neck=dict(num_patches=64, patch_size=16, embed_dim=128, decoder_embed_dim=128,
-              decoder_depth=2, decoder_num_heads=4),
+    neck=dict(
+        num_patches=64,
+        patch_size=16,
+        embed_dim=128,
+        decoder_embed_dim=128,
+        decoder_depth=2,
+        decoder_num_heads=4,
+    ),
     head=dict(patch_size=16),
-    text_encoder=dict(vocab_size=5000, hidden_dims=128, num_layers=2, num_heads=4,
-                      feedforward_channels=512),
+    text_encoder=dict(
+        vocab_size=5000,
+        hidden_dims=128,
+        num_layers=2,
+        num_heads=4,
+        feedforward_channels=512,
+    ),
 )
 train_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='RandomResizedCrop', scale=target_size, crop_ratio_range=(0.2, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=target_size,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='MRMTokenizeReport', tokenizer_file=tokenizer_file, max_length=100,
-         mask_prob=0.5),
+    dict(
+        type='MRMTokenizeReport',
+        tokenizer_file=tokenizer_file,
+        max_length=100,
+        mask_prob=0.5,
+    ),
     dict(type='PackInputs', algorithm_keys=['masked_input_ids', 'mlm_labels']),
 ]
 train_dataloader = dict(
@@ -43,9 +63,15 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CXRImageReportDataset', source='covid_ieee8023',
-                 data_root=data_root, ann_file='metadata.csv', data_prefix='images',
-                 views=('PA', 'AP', 'AP Supine'), pipeline=train_pipeline),
+    dataset=dict(
+        type='CXRImageReportDataset',
+        source='covid_ieee8023',
+        data_root=data_root,
+        ann_file='metadata.csv',
+        data_prefix='images',
+        views=('PA', 'AP', 'AP Supine'),
+        pipeline=train_pipeline,
+    ),
 )
 # Seed blr 1.5e-4 per 256 images, x10 for a run of a few hundred steps.
 base_lr = 1.5e-3
@@ -53,12 +79,24 @@ warmup_epochs = 3
 max_epochs = 30
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=10, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=10, max_keep_ckpts=1)
+)

@@ -13,16 +13,25 @@ model = dict(num_classes=2)
 
 train_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='MSMAERandomResizedCrop', scale=img_size, crop_ratio_range=(0.2, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='MSMAERandomResizedCrop',
+        scale=img_size,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'crop_box', 'flip')),
 ]
 # Deterministic pass for the attention maps: resize, no crop, no flip.
 attention_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='Resize', scale=(img_size, img_size), backend='pillow',
-         interpolation='bicubic'),
+    dict(
+        type='Resize',
+        scale=(img_size, img_size),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='PackInputs', meta_keys=('sample_idx',)),
 ]
 train_dataloader = dict(
@@ -31,12 +40,22 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CXRImageFolder', data_root=data_root, split='train',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type='CXRImageFolder',
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline,
+    ),
 )
 custom_hooks = [
-    dict(type='MSMAEAttentionHook', pipeline=attention_pipeline, warmup_epochs=40,
-         interval=40, batch_size=256, num_workers=8),
+    dict(
+        type='MSMAEAttentionHook',
+        pipeline=attention_pipeline,
+        warmup_epochs=40,
+        interval=40,
+        batch_size=256,
+        num_workers=8,
+    ),
 ]
 
 base_lr = 1e-3
@@ -44,10 +63,22 @@ warmup_epochs = 40
 max_epochs = 300
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.0,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs)

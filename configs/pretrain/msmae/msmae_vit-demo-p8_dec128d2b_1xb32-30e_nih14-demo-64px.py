@@ -16,22 +16,36 @@ model = dict(
     # NIH statistics (Medical MAE), 0-255 units.
     data_preprocessor=dict(mean=[128.9] * 3, std=[64.3] * 3),
     backbone=dict(arch='demo', img_size=img_size, patch_size=patch_size),
-    neck=dict(num_patches=(img_size // patch_size) ** 2, patch_size=patch_size,
-              embed_dim=128, decoder_embed_dim=128, decoder_depth=2,
-              decoder_num_heads=4),
+    neck=dict(
+        num_patches=(img_size // patch_size) ** 2,
+        patch_size=patch_size,
+        embed_dim=128,
+        decoder_embed_dim=128,
+        decoder_depth=2,
+        decoder_num_heads=4,
+    ),
     head=dict(patch_size=patch_size),
 )
 train_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='MSMAERandomResizedCrop', scale=img_size, crop_ratio_range=(0.5, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='MSMAERandomResizedCrop',
+        scale=img_size,
+        crop_ratio_range=(0.5, 1.0),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'crop_box', 'flip')),
 ]
 attention_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='Resize', scale=(img_size, img_size), backend='pillow',
-         interpolation='bicubic'),
+    dict(
+        type='Resize',
+        scale=(img_size, img_size),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='PackInputs', meta_keys=('sample_idx',)),
 ]
 train_dataloader = dict(
@@ -50,8 +64,14 @@ train_dataloader = dict(
     ),
 )
 custom_hooks = [
-    dict(type='MSMAEAttentionHook', pipeline=attention_pipeline, warmup_epochs=10,
-         interval=10, batch_size=100, num_workers=0),
+    dict(
+        type='MSMAEAttentionHook',
+        pipeline=attention_pipeline,
+        warmup_epochs=10,
+        interval=10,
+        batch_size=100,
+        num_workers=0,
+    ),
 ]
 # Seed blr (1e-3 per 256 images, auto-scaled to the batch of 32).
 base_lr = 1e-3
@@ -59,12 +79,24 @@ warmup_epochs = 3
 max_epochs = 30
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=10, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=10, max_keep_ckpts=1)
+)

@@ -7,19 +7,24 @@ _base_ = [
     '../../_base_/default_runtime_seg.py',
 ]
 model = dict(
-    data_preprocessor=dict(size=(128, 128)),
-    backbone=dict(encoder_name='resnet18'))
+    data_preprocessor=dict(size=(128, 128)), backbone=dict(encoder_name='resnet18')
+)
 max_iters = 300
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=50,
-         end=max_iters),
+    dict(
+        type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=50, end=max_iters
+    ),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=150)
-default_hooks = dict(logger=dict(interval=25),
-                     checkpoint=dict(interval=150, max_keep_ckpts=1,
-                                     save_best='Dice', rule='greater'))
+default_hooks = dict(
+    logger=dict(interval=25),
+    checkpoint=dict(interval=150, max_keep_ckpts=1, save_best='Dice', rule='greater'),
+)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(vis_backends=vis_backends)

@@ -10,31 +10,42 @@ _base_ = [
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=(128, 128)),
-    backbone=dict(arch='demo', img_size=128, patch_size=8, drop_path_rate=0.0,
-                  out_indices=(0, 1, 2, 3)),
+    backbone=dict(
+        arch='demo',
+        img_size=128,
+        patch_size=8,
+        drop_path_rate=0.0,
+        out_indices=(0, 1, 2, 3),
+    ),
     neck=dict(embed_dim=128),
     decode_head=dict(
-        in_channels=[128, 128, 128, 128], channels=64,
+        in_channels=[128, 128, 128, 128],
+        channels=64,
         loss_decode=[
             dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
             dict(type='DiceLoss', loss_weight=1.0, ignore_index=0),
-        ]),
+        ],
+    ),
     auxiliary_head=dict(
-        in_channels=128, channels=64,
+        in_channels=128,
+        channels=64,
         loss_decode=[
             dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4),
-        ]))
+        ],
+    ),
+)
 max_iters = 300
-optim_wrapper = dict(optimizer=dict(lr=1e-3),
-                     paramwise_cfg=dict(layer_decay_rate=1.0))
+optim_wrapper = dict(optimizer=dict(lr=1e-3), paramwise_cfg=dict(layer_decay_rate=1.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=50,
-         end=max_iters),
+    dict(
+        type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=50, end=max_iters
+    ),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=150)
-default_hooks = dict(logger=dict(interval=25),
-                     checkpoint=dict(interval=150, max_keep_ckpts=1,
-                                     save_best='Dice', rule='greater'))
+default_hooks = dict(
+    logger=dict(interval=25),
+    checkpoint=dict(interval=150, max_keep_ckpts=1, save_best='Dice', rule='greater'),
+)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(vis_backends=vis_backends)

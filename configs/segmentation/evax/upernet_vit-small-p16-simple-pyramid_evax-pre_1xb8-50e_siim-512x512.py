@@ -8,9 +8,15 @@ _base_ = [
     '../../_base_/schedules/seg_adamw_layer-decay_poly.py',
     '../../_base_/default_runtime_seg.py',
 ]
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', checkpoint='checkpoints/eva-x-small-p16.pth',
-    prefix='backbone.')))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/eva-x-small-p16.pth',
+            prefix='backbone.',
+        )
+    )
+)
 crop_size = (512, 512)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -29,20 +35,29 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=8,
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
-    dataset=dict(pipeline=train_pipeline))
+    dataset=dict(pipeline=train_pipeline),
+)
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-optim_wrapper = dict(optimizer=dict(lr=6e-5),
-                     paramwise_cfg=dict(layer_decay_rate=0.85))
+optim_wrapper = dict(optimizer=dict(lr=6e-5), paramwise_cfg=dict(layer_decay_rate=0.85))
 max_epochs = 50
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=10),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=True, begin=0,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='PolyLR',
+        power=1.0,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
-train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=1)
+train_cfg = dict(
+    _delete_=True, type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1
+)
 default_hooks = dict(
     logger=dict(log_metric_by_epoch=True),
-    checkpoint=dict(by_epoch=True, interval=1, save_best='Dice', rule='greater'))
+    checkpoint=dict(by_epoch=True, interval=1, save_best='Dice', rule='greater'),
+)
 log_processor = dict(by_epoch=True)

@@ -8,8 +8,15 @@ _base_ = [
     '../../_base_/schedules/seg_adamw_layer-decay_poly.py',
     '../../_base_/default_runtime_seg.py',
 ]
-model = dict(backbone=dict(init_cfg=dict(
-    type='Pretrained', checkpoint='checkpoints/mrm_vit-base-p16.pth',
-    prefix='backbone.')))
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=500,
-                                     save_best='Dice', rule='greater'))
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/mrm_vit-base-p16.pth',
+            prefix='backbone.',
+        )
+    )
+)
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval=500, save_best='Dice', rule='greater')
+)

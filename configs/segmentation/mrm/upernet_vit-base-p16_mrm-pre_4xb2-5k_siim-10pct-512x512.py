@@ -3,13 +3,21 @@
 _base_ = ['./upernet_vit-base-p16_mrm-pre_4xb2-160k_siim-512x512.py']
 max_iters = 5000
 warmup_iters = 100
-train_dataloader = dict(dataset=dict(
-    data_prefix=dict(img_path='img_dir/train_10', seg_map_path='ann_dir/train_10')))
+train_dataloader = dict(
+    dataset=dict(
+        data_prefix=dict(img_path='img_dir/train_10', seg_map_path='ann_dir/train_10')
+    )
+)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=warmup_iters),
+    dict(
+        type='PolyLR',
+        power=1.0,
+        eta_min=0.0,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters,
+    ),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=50)
 default_hooks = dict(checkpoint=dict(interval=50))

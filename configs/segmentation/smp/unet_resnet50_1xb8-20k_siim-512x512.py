@@ -8,13 +8,18 @@ _base_ = [
 ]
 max_iters = 20000
 train_dataloader = dict(batch_size=8)
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=500),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=500,
-         end=max_iters),
+    dict(
+        type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=500, end=max_iters
+    ),
 ]
 train_cfg = dict(max_iters=max_iters)
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=1000,
-                                     save_best='Dice', rule='greater'))
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval=1000, save_best='Dice', rule='greater')
+)

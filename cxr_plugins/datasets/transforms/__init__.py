@@ -3,5 +3,9 @@
 from .fast_loading import CachedXRayRandomResizedCrop, FastXRayRandomResizedCrop
 from .loading import BadXRayImageError, LoadXRayImage
 
-__all__ = ['BadXRayImageError', 'LoadXRayImage', 'FastXRayRandomResizedCrop',
-           'CachedXRayRandomResizedCrop']
+__all__ = [
+    'BadXRayImageError',
+    'LoadXRayImage',
+    'FastXRayRandomResizedCrop',
+    'CachedXRayRandomResizedCrop',
+]

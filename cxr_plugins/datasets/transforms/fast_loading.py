@@ -76,8 +76,9 @@ def sample_crop_box(
     return (height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w
 
 
-def draft_reduction(image_size: tuple[int, int], crop_size: tuple[int, int],
-                    out_size: int) -> tuple[int, int]:
+def draft_reduction(
+    image_size: tuple[int, int], crop_size: tuple[int, int], out_size: int
+) -> tuple[int, int]:
     """The ``(width, height)`` to ask ``Image.draft`` for.
 
     libjpeg picks the largest DCT reduction ``r`` in {1, 2, 4, 8} with
@@ -89,8 +90,10 @@ def draft_reduction(image_size: tuple[int, int], crop_size: tuple[int, int],
     factor = min(crop_w, crop_h) / out_size
     if factor <= 1:
         return image_size
-    return (max(1, math.ceil(image_size[0] / factor)),
-            max(1, math.ceil(image_size[1] / factor)))
+    return (
+        max(1, math.ceil(image_size[0] / factor)),
+        max(1, math.ceil(image_size[1] / factor)),
+    )
 
 
 def stretch_to_uint8(image: np.ndarray) -> np.ndarray:
@@ -106,9 +109,11 @@ def stretch_to_uint8(image: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(image, alpha=alpha, beta=-low * alpha)
 
 
-def decode_grey_region(path: str | os.PathLike,
-                       crop_box_fn: Callable[[int, int], CropBox], out_size: int,
-                       ) -> tuple[np.ndarray, CropBox, tuple[int, int]]:
+def decode_grey_region(
+    path: str | os.PathLike,
+    crop_box_fn: Callable[[int, int], CropBox],
+    out_size: int,
+) -> tuple[np.ndarray, CropBox, tuple[int, int]]:
     """Decode one grey channel, as small as the crop allows, and return the crop.
 
     Args:
@@ -133,8 +138,9 @@ def decode_grey_region(path: str | os.PathLike,
             with Image.open(path) as pil_image:
                 width, height = pil_image.size
                 box = crop_box_fn(height, width)
-                pil_image.draft('L', draft_reduction((width, height), box[2:],
-                                                     out_size))
+                pil_image.draft(
+                    'L', draft_reduction((width, height), box[2:], out_size)
+                )
                 decoded = np.asarray(pil_image.convert('L'))
         except (OSError, Image.DecompressionBombError) as err:
             raise BadXRayImageError(path, f'Pillow cannot decode it: {err}') from err
@@ -147,15 +153,18 @@ def decode_grey_region(path: str | os.PathLike,
         height, width = decoded.shape
         box = crop_box_fn(height, width)
     else:
-        raise ValueError(f'{path}: FastXRayRandomResizedCrop reads .jpg/.jpeg/.png, '
-                         f'got {suffix!r}; use LoadXRayImage for other formats')
+        raise ValueError(
+            f'{path}: FastXRayRandomResizedCrop reads .jpg/.jpeg/.png, '
+            f'got {suffix!r}; use LoadXRayImage for other formats'
+        )
     reduced_box = scale_box(box, (height, width), decoded.shape[:2])
     top, left, crop_h, crop_w = reduced_box
-    return decoded[top:top + crop_h, left:left + crop_w], box, (height, width)
+    return decoded[top : top + crop_h, left : left + crop_w], box, (height, width)
 
 
-def scale_box(box: CropBox, full_shape: tuple[int, int],
-              reduced_shape: tuple[int, int]) -> CropBox:
+def scale_box(
+    box: CropBox, full_shape: tuple[int, int], reduced_shape: tuple[int, int]
+) -> CropBox:
     """Map a box from full-resolution to reduced-decode pixels (outward rounding)."""
     sy = reduced_shape[0] / full_shape[0]
     sx = reduced_shape[1] / full_shape[1]
@@ -178,18 +187,25 @@ def resize_grey(image: np.ndarray, out_height: int, out_width: int) -> np.ndarra
     height, width = image.shape[:2]
     factor = min(height // out_height, width // out_width)
     if factor >= 2:
-        image = cv2.resize(image[:height // factor * factor, :width // factor * factor],
-                           (width // factor, height // factor),
-                           interpolation=cv2.INTER_AREA)
+        image = cv2.resize(
+            image[: height // factor * factor, : width // factor * factor],
+            (width // factor, height // factor),
+            interpolation=cv2.INTER_AREA,
+        )
     return cv2.resize(image, (out_width, out_height), interpolation=cv2.INTER_LINEAR)
 
 
 class _RandomResizedCropMixin:
     """Arguments and output fields shared by the file and cache readers."""
 
-    def _init_crop(self, size: int, scale: tuple[float, float],
-                   ratio: tuple[float, float], flip_prob: float,
-                   out_channels: int) -> None:
+    def _init_crop(
+        self,
+        size: int,
+        scale: tuple[float, float],
+        ratio: tuple[float, float],
+        flip_prob: float,
+        out_channels: int,
+    ) -> None:
         if not 0 < scale[0] <= scale[1] <= 1:
             raise ValueError(f'scale must satisfy 0 < min <= max <= 1, got {scale}')
         if not 0 < ratio[0] <= ratio[1]:
@@ -205,8 +221,9 @@ class _RandomResizedCropMixin:
     def _draw_box(self, height: int, width: int) -> CropBox:
         return sample_crop_box(height, width, self.scale, self.ratio)
 
-    def _finish(self, results: dict, crop: np.ndarray, box: CropBox,
-                ori_shape: tuple[int, int]) -> dict:
+    def _finish(
+        self, results: dict, crop: np.ndarray, box: CropBox, ori_shape: tuple[int, int]
+    ) -> dict:
         image = resize_grey(crop, self.size, self.size)
         flip = bool(np.random.rand() < self.flip_prob)
         if flip:
@@ -214,14 +231,20 @@ class _RandomResizedCropMixin:
         if self.out_channels == 3:
             image = np.repeat(image[..., None], 3, axis=2)
         results.update(
-            img=image, img_shape=image.shape[:2], ori_shape=ori_shape,
+            img=image,
+            img_shape=image.shape[:2],
+            ori_shape=ori_shape,
             crop_bbox=np.array([box[1], box[0], box[1] + box[3], box[0] + box[2]]),
-            flip=flip, flip_direction='horizontal' if flip else None)
+            flip=flip,
+            flip_direction='horizontal' if flip else None,
+        )
         return results
 
     def _repr_args(self) -> str:
-        return (f'size={self.size}, scale={self.scale}, ratio={self.ratio}, '
-                f'flip_prob={self.flip_prob}, out_channels={self.out_channels}')
+        return (
+            f'size={self.size}, scale={self.scale}, ratio={self.ratio}, '
+            f'flip_prob={self.flip_prob}, out_channels={self.out_channels}'
+        )
 
 
 @TRANSFORMS.register_module()
@@ -250,17 +273,23 @@ class FastXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
         out_channels: 1 (grey) or 3 (grey repeated, for 3-channel backbones).
     """
 
-    def __init__(self, size: int = 224, scale: tuple[float, float] = (0.08, 1.0),
-                 ratio: tuple[float, float] = (3 / 4, 4 / 3), flip_prob: float = 0.5,
-                 out_channels: int = 3) -> None:
+    def __init__(
+        self,
+        size: int = 224,
+        scale: tuple[float, float] = (0.08, 1.0),
+        ratio: tuple[float, float] = (3 / 4, 4 / 3),
+        flip_prob: float = 0.5,
+        out_channels: int = 3,
+    ) -> None:
         self._init_crop(size, scale, ratio, flip_prob, out_channels)
 
     def transform(self, results: dict) -> dict:
         """Decode the crop of ``results['img_path']`` and resize it."""
         if 'img_path' not in results:
             raise KeyError("FastXRayRandomResizedCrop needs results['img_path']")
-        crop, box, ori_shape = decode_grey_region(results['img_path'],
-                                                  self._draw_box, self.size)
+        crop, box, ori_shape = decode_grey_region(
+            results['img_path'], self._draw_box, self.size
+        )
         return self._finish(results, crop, box, ori_shape)
 
     def __repr__(self) -> str:
@@ -288,11 +317,18 @@ class CachedXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
             :class:`FastXRayRandomResizedCrop`.
     """
 
-    def __init__(self, cache_dir: str, data_root: str | None = None,
-                 size: int = 224, scale: tuple[float, float] = (0.08, 1.0),
-                 ratio: tuple[float, float] = (3 / 4, 4 / 3), flip_prob: float = 0.5,
-                 out_channels: int = 3) -> None:
+    def __init__(
+        self,
+        cache_dir: str,
+        data_root: str | None = None,
+        size: int = 224,
+        scale: tuple[float, float] = (0.08, 1.0),
+        ratio: tuple[float, float] = (3 / 4, 4 / 3),
+        flip_prob: float = 0.5,
+        out_channels: int = 3,
+    ) -> None:
         from ..image_cache import XRayImageCache  # the cache module imports this one
+
         self._init_crop(size, scale, ratio, flip_prob, out_channels)
         self.cache = XRayImageCache(cache_dir, data_root)
 
@@ -303,9 +339,11 @@ class CachedXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
         stored = self.cache.get(results['img_path'])
         box = self._draw_box(*stored.shape)
         top, left, crop_h, crop_w = box
-        crop = stored[top:top + crop_h, left:left + crop_w]
+        crop = stored[top : top + crop_h, left : left + crop_w]
         return self._finish(results, crop, box, ori_shape=stored.shape)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(cache_dir={str(self.cache.cache_dir)!r}, '
-                f'{self._repr_args()})')
+        return (
+            f'{self.__class__.__name__}(cache_dir={str(self.cache.cache_dir)!r}, '
+            f'{self._repr_args()})'
+        )

@@ -94,7 +94,8 @@ def read_dicom_grey(path: str) -> np.ndarray:
         pixels = dataset.pixel_array
     except Exception as err:  # pydicom raises many types for codec problems
         raise BadXRayImageError(
-            path, f'DICOM pixel data cannot be decoded ({err})') from err
+            path, f'DICOM pixel data cannot be decoded ({err})'
+        ) from err
     frames = int(getattr(dataset, 'NumberOfFrames', 1) or 1)
     if frames != 1:
         raise BadXRayImageError(path, f'expected 1 frame, found {frames}')
@@ -105,7 +106,8 @@ def read_dicom_grey(path: str) -> np.ndarray:
             luma = pixels.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
             return min_max_to_uint8(luma)
         raise BadXRayImageError(
-            path, f'unsupported PhotometricInterpretation {photometric!r}')
+            path, f'unsupported PhotometricInterpretation {photometric!r}'
+        )
     pixels = apply_modality_lut(pixels, dataset)
     if 'VOILUTSequence' in dataset:
         grey = min_max_to_uint8(apply_voi_lut(pixels, dataset))
@@ -135,7 +137,8 @@ def read_raster_grey(path: str) -> np.ndarray:
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise RuntimeError(
             'PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True somewhere in this '
-            'process: truncated radiographs would load as partly grey images')
+            'process: truncated radiographs would load as partly grey images'
+        )
     try:
         with Image.open(path) as image:
             image.load()
@@ -192,7 +195,8 @@ class LoadXRayImage(BaseTransform):
         height, width = grey.shape
         if min(height, width) < self.min_size:
             raise BadXRayImageError(
-                path, f'image is {height}x{width}, below min_size={self.min_size}')
+                path, f'image is {height}x{width}, below min_size={self.min_size}'
+            )
         return grey
 
     def transform(self, results: dict) -> dict:
@@ -205,5 +209,6 @@ class LoadXRayImage(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(to_rgb={self.to_rgb}, '
-                f'min_size={self.min_size})')
+        return (
+            f'{self.__class__.__name__}(to_rgb={self.to_rgb}, min_size={self.min_size})'
+        )

@@ -53,8 +53,11 @@ def format_loss_terms(log_vars: dict) -> str:
     terms = []
     for name, value in log_vars.items():
         number = value.item() if isinstance(value, torch.Tensor) else value
-        terms.append(f'{name}={number:.6g}' if isinstance(number, float | int)
-                     else f'{name}={number}')
+        terms.append(
+            f'{name}={number:.6g}'
+            if isinstance(number, float | int)
+            else f'{name}={number}'
+        )
     return ', '.join(terms)
 
 
@@ -71,8 +74,7 @@ class NaNGuardHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, checkpoint_template: str = 'last_good_iter_{iter}.pth'
-                 ) -> None:
+    def __init__(self, checkpoint_template: str = 'last_good_iter_{iter}.pth') -> None:
         self.checkpoint_template = checkpoint_template
         self._batch_files: list[str] = []
 
@@ -92,15 +94,19 @@ class NaNGuardHook(Hook):
         guarded_parse_losses._nan_guarded = True
         model.parse_losses = guarded_parse_losses
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch: dict | None = None) -> None:
+    def before_train_iter(
+        self, runner, batch_idx: int, data_batch: dict | None = None
+    ) -> None:
         self._batch_files = batch_file_names(data_batch)
 
     def _stop(self, runner, loss: torch.Tensor, log_vars: dict) -> None:
         filename = self.checkpoint_template.format(iter=runner.iter)
         runner.save_checkpoint(
-            runner.work_dir, filename, by_epoch=False,
-            meta=dict(epoch=runner.epoch, iter=runner.iter))
+            runner.work_dir,
+            filename,
+            by_epoch=False,
+            meta=dict(epoch=runner.epoch, iter=runner.iter),
+        )
         barrier()
         raise NonFiniteLossError(
             f'Non-finite loss at iteration {runner.iter + 1} '
@@ -108,4 +114,5 @@ class NaNGuardHook(Hook):
             f'{format_loss_terms(log_vars)}. Batch files: '
             f'{self._batch_files or "unknown"}. The state before this step was '
             f'saved to {osp.join(runner.work_dir, filename)}; the weights were '
-            'not updated.')
+            'not updated.'
+        )

@@ -32,9 +32,13 @@ def capture_rng_state() -> dict:
     numpy_state = np.random.get_state()
     state = {
         'python': _to_plain(random.getstate()),
-        'numpy': {'name': numpy_state[0], 'keys': torch.from_numpy(numpy_state[1]),
-                  'pos': int(numpy_state[2]), 'has_gauss': int(numpy_state[3]),
-                  'cached_gaussian': float(numpy_state[4])},
+        'numpy': {
+            'name': numpy_state[0],
+            'keys': torch.from_numpy(numpy_state[1]),
+            'pos': int(numpy_state[2]),
+            'has_gauss': int(numpy_state[3]),
+            'cached_gaussian': float(numpy_state[4]),
+        },
         'torch': torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -46,9 +50,15 @@ def restore_rng_state(state: dict) -> None:
     """Set the global generators to a state from :func:`capture_rng_state`."""
     random.setstate(_to_tuple(state['python']))
     numpy_state = state['numpy']
-    np.random.set_state((numpy_state['name'], numpy_state['keys'].numpy(),
-                         numpy_state['pos'], numpy_state['has_gauss'],
-                         numpy_state['cached_gaussian']))
+    np.random.set_state(
+        (
+            numpy_state['name'],
+            numpy_state['keys'].numpy(),
+            numpy_state['pos'],
+            numpy_state['has_gauss'],
+            numpy_state['cached_gaussian'],
+        )
+    )
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])
@@ -93,11 +103,14 @@ class RNGStateHook(Hook):
         self._pending_state = checkpoint.get(RNG_STATE_KEY)
         self._pending_iter = checkpoint.get('meta', {}).get('iter', -1)
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch: dict | None = None) -> None:
+    def before_train_iter(
+        self, runner, batch_idx: int, data_batch: dict | None = None
+    ) -> None:
         state, self._pending_state = self._pending_state, None
         if state is not None and runner.iter == self._pending_iter:
             restore_rng_state(state)
-            runner.logger.info(f'rank {get_rank()}: restored the random number '
-                               'generators saved at iteration '
-                               f'{self._pending_iter}.')
+            runner.logger.info(
+                f'rank {get_rank()}: restored the random number '
+                'generators saved at iteration '
+                f'{self._pending_iter}.'
+            )

@@ -47,11 +47,13 @@ def check_binary_targets(targets: np.ndarray) -> None:
         row, column = np.argwhere(~allowed)[0]
         raise ValueError(
             f'AUC targets must be 0, 1 or {IGNORE_TARGET} (ignored); sample {row} '
-            f'class {column} is {targets[row, column]!r}.')
+            f'class {column} is {targets[row, column]!r}.'
+        )
 
 
-def bootstrap_counts(num_samples: int, num_resamples: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def bootstrap_counts(
+    num_samples: int, num_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """Multiplicity of each sample in each bootstrap resample.
 
     Returns:
@@ -60,13 +62,15 @@ def bootstrap_counts(num_samples: int, num_resamples: int,
     """
     draws = rng.integers(0, num_samples, size=(num_resamples, num_samples))
     offsets = np.arange(num_resamples)[:, None] * num_samples
-    counts = np.bincount((draws + offsets).ravel(),
-                         minlength=num_resamples * num_samples)
+    counts = np.bincount(
+        (draws + offsets).ravel(), minlength=num_resamples * num_samples
+    )
     return counts.reshape(num_resamples, num_samples).astype(np.int16)
 
 
-def weighted_auc(scores: np.ndarray, labels: np.ndarray,
-                 weights: np.ndarray) -> np.ndarray:
+def weighted_auc(
+    scores: np.ndarray, labels: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
     """AUC of one class under many sample weightings at once.
 
     For each positive, the weight of negatives scored below it (plus half the
@@ -97,8 +101,7 @@ def weighted_auc(scores: np.ndarray, labels: np.ndarray,
     twice_credit = neg_below + neg_cum[:, below_or_tied]
     pos_weight = weights[:, pos_idx]
     wins = 0.5 * (pos_weight * twice_credit).sum(axis=1, dtype=np.int64)
-    pairs = (pos_weight.sum(axis=1, dtype=np.int64)
-             * neg_cum[:, -1].astype(np.int64))
+    pairs = pos_weight.sum(axis=1, dtype=np.int64) * neg_cum[:, -1].astype(np.int64)
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where(pairs > 0, wins / pairs, np.nan)
 
@@ -132,12 +135,14 @@ def bootstrap_auc(
         counts = bootstrap_counts(num_samples, stop - start, rng)
         for column in range(num_classes):
             out[start:stop, column] = weighted_auc(
-                scores[:, column], targets[:, column], counts)
+                scores[:, column], targets[:, column], counts
+            )
     return out
 
 
-def percentile_ci(samples: np.ndarray, level: float = 0.95
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def percentile_ci(
+    samples: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval over axis 0, ignoring ``NaN`` resamples.
 
     A column that is ``NaN`` in every resample (an undefined class) gets a
@@ -146,5 +151,7 @@ def percentile_ci(samples: np.ndarray, level: float = 0.95
     tail = (1 - level) / 2 * 100
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
-        return (np.nanpercentile(samples, tail, axis=0),
-                np.nanpercentile(samples, 100 - tail, axis=0))
+        return (
+            np.nanpercentile(samples, tail, axis=0),
+            np.nanpercentile(samples, 100 - tail, axis=0),
+        )

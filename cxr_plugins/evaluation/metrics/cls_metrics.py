@@ -45,8 +45,12 @@ class CXRClsMetrics(BaseMetric):
 
     default_prefix = 'cls'
 
-    def __init__(self, out_dir: str | None = None, collect_device: str = 'cpu',
-                 prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: str | None = None,
+        collect_device: str = 'cpu',
+        prefix: str | None = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.out_dir = out_dir
 
@@ -55,11 +59,15 @@ class CXRClsMetrics(BaseMetric):
         for sample in data_samples:
             score = sample['pred_score']
             label = sample['gt_label']
-            self.results.append(dict(
-                pred_score=score.detach().cpu().numpy().astype(np.float64)
-                if torch.is_tensor(score) else np.asarray(score, dtype=np.float64),
-                gt_label=int(label.reshape(-1)[0]),
-                img_path=sample.get('img_path', '')))
+            self.results.append(
+                dict(
+                    pred_score=score.detach().cpu().numpy().astype(np.float64)
+                    if torch.is_tensor(score)
+                    else np.asarray(score, dtype=np.float64),
+                    gt_label=int(label.reshape(-1)[0]),
+                    img_path=sample.get('img_path', ''),
+                )
+            )
 
     def compute_metrics(self, results: list[dict]) -> dict[str, float]:
         """Compute the metrics over all gathered samples."""
@@ -67,31 +75,40 @@ class CXRClsMetrics(BaseMetric):
         labels = np.array([r['gt_label'] for r in results])
         num_classes = scores.shape[1]
         classes = (self.dataset_meta or {}).get('classes') or [
-            f'class_{i}' for i in range(num_classes)]
+            f'class_{i}' for i in range(num_classes)
+        ]
         if len(classes) != num_classes:
             raise ValueError(
                 f'CXRClsMetrics: dataset_meta has {len(classes)} classes but the '
-                f'predictions have {num_classes}.')
+                f'predictions have {num_classes}.'
+            )
         predicted = scores.argmax(axis=1)
         all_classes = list(range(num_classes))
         metrics = {'accuracy': 100 * accuracy_score(labels, predicted)}
         average = 'binary' if num_classes == 2 else 'macro'
         precision, recall, f1, _ = precision_recall_fscore_support(
-            labels, predicted, labels=all_classes if average == 'macro' else None,
-            average=average, zero_division=0)
+            labels,
+            predicted,
+            labels=all_classes if average == 'macro' else None,
+            average=average,
+            zero_division=0,
+        )
         metrics.update(precision=100 * precision, recall=100 * recall, f1=100 * f1)
         present = np.unique(labels)
         if present.size < 2:
             MMLogger.get_current_instance().warning(
-                'CXRClsMetrics: one class only in the ground truth; AUC is NaN.')
+                'CXRClsMetrics: one class only in the ground truth; AUC is NaN.'
+            )
             metrics['auc'] = float('nan')
         elif num_classes == 2:
             metrics['auc'] = 100 * roc_auc_score(labels, scores[:, 1])
         else:
             metrics['auc'] = 100 * roc_auc_score(
-                labels, scores, multi_class='ovr', labels=all_classes)
+                labels, scores, multi_class='ovr', labels=all_classes
+            )
         ppv, sensitivity, _, _ = precision_recall_fscore_support(
-            labels, predicted, labels=all_classes, average=None, zero_division=0)
+            labels, predicted, labels=all_classes, average=None, zero_division=0
+        )
         for name, sens, pp in zip(classes, sensitivity, ppv):
             metrics[f'sensitivity_{name}'] = 100 * sens
             metrics[f'ppv_{name}'] = 100 * pp
@@ -99,16 +116,24 @@ class CXRClsMetrics(BaseMetric):
             self._write_outputs(results, scores, labels, classes)
         return {key: float(value) for key, value in metrics.items()}
 
-    def _write_outputs(self, results: list[dict], scores: np.ndarray,
-                       labels: np.ndarray, classes: list[str]) -> None:
+    def _write_outputs(
+        self,
+        results: list[dict],
+        scores: np.ndarray,
+        labels: np.ndarray,
+        classes: list[str],
+    ) -> None:
         out_dir = Path(self.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         with open(out_dir / 'predictions.csv', 'w', newline='') as file:
             writer = csv.writer(file)
-            writer.writerow(['img_path', 'gt_label', 'pred_label']
-                            + [f'prob_{c}' for c in classes])
+            writer.writerow(
+                ['img_path', 'gt_label', 'pred_label'] + [f'prob_{c}' for c in classes]
+            )
             for result, row, label in zip(results, scores, labels):
-                writer.writerow([result['img_path'], int(label), int(row.argmax())]
-                                + [f'{v:.8g}' for v in row])
+                writer.writerow(
+                    [result['img_path'], int(label), int(row.argmax())]
+                    + [f'{v:.8g}' for v in row]
+                )
         one_hot = np.eye(scores.shape[1])[labels]
         save_roc_curves(scores, one_hot, list(classes), out_dir)

@@ -79,10 +79,13 @@ class MultiLabelAUC(BaseMetric):
             else:
                 targets = np.zeros(scores.shape[0])
                 targets[_as_numpy(sample['gt_label']).astype(int)] = 1
-            self.results.append(dict(
-                pred_score=scores,
-                gt_score=targets.astype(np.float64),
-                img_path=sample.get('img_path', '')))
+            self.results.append(
+                dict(
+                    pred_score=scores,
+                    gt_score=targets.astype(np.float64),
+                    img_path=sample.get('img_path', ''),
+                )
+            )
 
     def class_names(self, num_classes: int) -> list[str]:
         """Class names from ``dataset_meta`` or ``class_<i>``."""
@@ -92,7 +95,8 @@ class MultiLabelAUC(BaseMetric):
         if len(classes) != num_classes:
             raise ValueError(
                 f'MultiLabelAUC: dataset_meta has {len(classes)} classes but the '
-                f'predictions have {num_classes}.')
+                f'predictions have {num_classes}.'
+            )
         return list(classes)
 
     def compute_metrics(self, results: list[dict]) -> dict[str, float]:
@@ -106,11 +110,14 @@ class MultiLabelAUC(BaseMetric):
             warnings.warn(
                 f'MultiLabelAUC: AUC undefined (one label value among the '
                 f'{len(results)} samples) for {undefined}; reported as NaN and '
-                'left out of mAUC.', stacklevel=2)
+                'left out of mAUC.',
+                stacklevel=2,
+            )
         defined = ~np.isnan(aucs)
         if not defined.any():
             raise ValueError(
-                'MultiLabelAUC: no class has both positive and negative samples.')
+                'MultiLabelAUC: no class has both positive and negative samples.'
+            )
         metrics = {'mAUC': 100 * float(aucs[defined].mean())}
         metrics.update({n: 100 * float(a) for n, a in zip(names, aucs)})
         low = high = None
@@ -127,29 +134,43 @@ class MultiLabelAUC(BaseMetric):
                 metrics[f'{name}_ci_low'] = 100 * float(lo)
                 metrics[f'{name}_ci_high'] = 100 * float(hi)
         MMLogger.get_current_instance().info(
-            '\n' + format_auc_table(names, aucs, targets, low, high))
+            '\n' + format_auc_table(names, aucs, targets, low, high)
+        )
         if self.out_dir:
             self.write_outputs(results, scores, targets, names)
         return metrics
 
-    def write_outputs(self, results: list[dict], scores: np.ndarray,
-                      targets: np.ndarray, names: list[str]) -> None:
+    def write_outputs(
+        self,
+        results: list[dict],
+        scores: np.ndarray,
+        targets: np.ndarray,
+        names: list[str],
+    ) -> None:
         """Write ``predictions.csv`` and one ROC curve PNG per class."""
         out_dir = Path(self.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         with open(out_dir / 'predictions.csv', 'w', newline='') as file:
             writer = csv.writer(file)
-            writer.writerow(['img_path'] + [f'prob_{n}' for n in names]
-                            + [f'gt_{n}' for n in names])
+            writer.writerow(
+                ['img_path'] + [f'prob_{n}' for n in names] + [f'gt_{n}' for n in names]
+            )
             for result, row_scores, row_targets in zip(results, scores, targets):
-                writer.writerow([result['img_path']]
-                                + [f'{v:.8g}' for v in row_scores]
-                                + [int(v) for v in row_targets])
+                writer.writerow(
+                    [result['img_path']]
+                    + [f'{v:.8g}' for v in row_scores]
+                    + [int(v) for v in row_targets]
+                )
         save_roc_curves(scores, targets, names, out_dir)
 
 
-def format_auc_table(names: list[str], aucs: np.ndarray, targets: np.ndarray,
-                     low: np.ndarray | None, high: np.ndarray | None) -> str:
+def format_auc_table(
+    names: list[str],
+    aucs: np.ndarray,
+    targets: np.ndarray,
+    low: np.ndarray | None,
+    high: np.ndarray | None,
+) -> str:
     """Plain-text per-class table: class, positives, negatives, AUC (CI)."""
     lines = [f'{"class":<22}{"pos":>7}{"neg":>8}  AUC (%)']
     for column, name in enumerate(names):

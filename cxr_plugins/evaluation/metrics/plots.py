@@ -18,8 +18,9 @@ def safe_file_stem(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', name).strip('_') or 'class'
 
 
-def save_roc_curves(scores: np.ndarray, targets: np.ndarray, names: list[str],
-                    out_dir: Path) -> list[Path]:
+def save_roc_curves(
+    scores: np.ndarray, targets: np.ndarray, names: list[str], out_dir: Path
+) -> list[Path]:
     """One ``roc_<class>.png`` per class with a defined AUC.
 
     Args:
@@ -43,8 +44,13 @@ def save_roc_curves(scores: np.ndarray, targets: np.ndarray, names: list[str],
         axis = fig.subplots()
         axis.plot(fpr, tpr, label=f'AUC = {auc:.3f}')
         axis.plot([0, 1], [0, 1], linestyle='--', color='grey', linewidth=0.8)
-        axis.set(xlabel='False positive rate', ylabel='True positive rate',
-                 title=f'{name} (n={labels.size})', xlim=(0, 1), ylim=(0, 1))
+        axis.set(
+            xlabel='False positive rate',
+            ylabel='True positive rate',
+            title=f'{name} (n={labels.size})',
+            xlim=(0, 1),
+            ylim=(0, 1),
+        )
         axis.legend(loc='lower right')
         fig.tight_layout()
         path = out_dir / f'roc_{safe_file_stem(name)}.png'

@@ -46,15 +46,30 @@ class CXRViT(VisionTransformer):
 
     arch_zoo = {
         **VisionTransformer.arch_zoo,
-        **dict.fromkeys(['t', 'tiny'], {
-            'embed_dims': 192, 'num_layers': 12, 'num_heads': 3,
-            'feedforward_channels': 768}),
-        **dict.fromkeys(['s', 'small'], {
-            'embed_dims': 384, 'num_layers': 12, 'num_heads': 6,
-            'feedforward_channels': 1536}),
+        **dict.fromkeys(
+            ['t', 'tiny'],
+            {
+                'embed_dims': 192,
+                'num_layers': 12,
+                'num_heads': 3,
+                'feedforward_channels': 768,
+            },
+        ),
+        **dict.fromkeys(
+            ['s', 'small'],
+            {
+                'embed_dims': 384,
+                'num_layers': 12,
+                'num_heads': 6,
+                'feedforward_channels': 1536,
+            },
+        ),
         'demo': {
-            'embed_dims': 128, 'num_layers': 4, 'num_heads': 4,
-            'feedforward_channels': 512},
+            'embed_dims': 128,
+            'num_layers': 4,
+            'num_heads': 4,
+            'feedforward_channels': 512,
+        },
     }
 
     def __init__(
@@ -64,8 +79,7 @@ class CXRViT(VisionTransformer):
         final_norm: bool = False,
         **kwargs,
     ) -> None:
-        super().__init__(arch=arch, out_type=out_type, final_norm=final_norm,
-                         **kwargs)
+        super().__init__(arch=arch, out_type=out_type, final_norm=final_norm, **kwargs)
 
     def init_weights(self) -> None:
         """Random init, then a strict ``CXRPretrained`` checkpoint on top.
@@ -77,8 +91,9 @@ class CXRViT(VisionTransformer):
         overwritten.
         """
         strict_cfg = self.init_cfg
-        if not (isinstance(strict_cfg, dict)
-                and strict_cfg.get('type') == 'CXRPretrained'):
+        if not (
+            isinstance(strict_cfg, dict) and strict_cfg.get('type') == 'CXRPretrained'
+        ):
             super().init_weights()
             return
         self.init_cfg = None

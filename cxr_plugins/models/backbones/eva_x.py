@@ -68,8 +68,9 @@ from torch import nn
 EVAX_ARCHS: dict[str, dict] = {
     'tiny': dict(embed_dim=192, depth=12, num_heads=3),
     'small': dict(embed_dim=384, depth=12, num_heads=6),
-    'base': dict(embed_dim=768, depth=12, num_heads=12, qkv_fused=False,
-                 scale_mlp=True),
+    'base': dict(
+        embed_dim=768, depth=12, num_heads=12, qkv_fused=False, scale_mlp=True
+    ),
     # 2-layer model for CPU tests and demos (same block type as tiny/small).
     'demo': dict(embed_dim=64, depth=2, num_heads=2),
 }
@@ -135,7 +136,8 @@ class EVAX(nn.Module):
         arch_cfg = self._arch_settings(arch)
         if out_type not in self.OUT_TYPES:
             raise ValueError(
-                f'EVAX: out_type={out_type!r}; expected one of {self.OUT_TYPES}.')
+                f'EVAX: out_type={out_type!r}; expected one of {self.OUT_TYPES}.'
+            )
         eva = Eva(
             img_size=img_size,
             patch_size=patch_size,
@@ -176,14 +178,16 @@ class EVAX(nn.Module):
             if arch.lower() not in EVAX_ARCHS:
                 raise KeyError(
                     f'EVAX: unknown arch {arch!r}; expected one of '
-                    f'{sorted(EVAX_ARCHS)} or a dict.')
+                    f'{sorted(EVAX_ARCHS)} or a dict.'
+                )
             return dict(EVAX_ARCHS[arch.lower()])
         unknown = set(arch) - _ARCH_KEYS
         missing = {'embed_dim', 'depth', 'num_heads'} - set(arch)
         if unknown or missing:
             raise KeyError(
                 f'EVAX: arch dict has unknown keys {sorted(unknown)} / missing '
-                f'keys {sorted(missing)}; allowed keys: {sorted(_ARCH_KEYS)}.')
+                f'keys {sorted(missing)}; allowed keys: {sorted(_ARCH_KEYS)}.'
+            )
         return dict(arch)
 
     def init_weights(self) -> None:
@@ -191,8 +195,9 @@ class EVAX(nn.Module):
         if self.init_cfg:
             initialize(self, self.init_cfg)
 
-    def _resize_pos_embed_on_load(self, state_dict: dict, prefix: str, *args,
-                                  **kwargs) -> None:
+    def _resize_pos_embed_on_load(
+        self, state_dict: dict, prefix: str, *args, **kwargs
+    ) -> None:
         """Bicubically resample a checkpoint ``pos_embed`` to this grid."""
         key = prefix + 'pos_embed'
         if key not in state_dict or state_dict[key].shape == self.pos_embed.shape:
@@ -201,12 +206,13 @@ class EVAX(nn.Module):
         grid = self.patch_embed.grid_size
         MMLogger.get_current_instance().info(
             f'EVAX: resize {key} from {tuple(old.shape)} to '
-            f'{tuple(self.pos_embed.shape)} (grid {grid}).')
+            f'{tuple(self.pos_embed.shape)} (grid {grid}).'
+        )
         state_dict[key] = resample_abs_pos_embed(
-            old, new_size=grid, num_prefix_tokens=1)
+            old, new_size=grid, num_prefix_tokens=1
+        )
 
-    def get_layer_depth(self, param_name: str, prefix: str = ''
-                        ) -> tuple[int, int]:
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> tuple[int, int]:
         """Layer id for layer-wise lr decay (same rule as mmpretrain's ViT).
 
         ``cls_token``/``pos_embed``/``patch_embed`` are layer 0, ``blocks.i``
@@ -216,7 +222,7 @@ class EVAX(nn.Module):
         max_depth = self.num_layers + 2
         if not param_name.startswith(prefix):
             return max_depth - 1, max_depth
-        name = param_name[len(prefix):]
+        name = param_name[len(prefix) :]
         if name in ('cls_token', 'pos_embed') or name.startswith('patch_embed'):
             return 0, max_depth
         if name.startswith('blocks.'):
@@ -229,11 +235,18 @@ class EVAX(nn.Module):
             tokens = tokens.detach()
         batch, height, width, channels = tokens.shape
         pos_embed = resample_abs_pos_embed(
-            self.pos_embed, new_size=(height, width),
-            old_size=self.patch_embed.grid_size, num_prefix_tokens=1)
+            self.pos_embed,
+            new_size=(height, width),
+            old_size=self.patch_embed.grid_size,
+            num_prefix_tokens=1,
+        )
         tokens = torch.cat(
-            [self.cls_token.expand(batch, -1, -1),
-             tokens.reshape(batch, height * width, channels)], dim=1)
+            [
+                self.cls_token.expand(batch, -1, -1),
+                tokens.reshape(batch, height * width, channels),
+            ],
+            dim=1,
+        )
         tokens = self.pos_drop(tokens + pos_embed)
         rope = self.rope.get_embed(shape=(height, width))
         return tokens, rope, (height, width)

@@ -56,14 +56,19 @@ class CXRDenseNet(BaseModule):
         torch.Size([1, 32, 8, 8])
     """
 
-    def __init__(self, arch: str | dict = '121', drop_rate: float = 0.0,
-                 init_cfg: dict | list | None = None) -> None:
+    def __init__(
+        self,
+        arch: str | dict = '121',
+        drop_rate: float = 0.0,
+        init_cfg: dict | list | None = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
             if arch not in DENSENET_ARCHS:
                 raise KeyError(
                     f'CXRDenseNet: unknown arch {arch!r}; expected one of '
-                    f'{sorted(DENSENET_ARCHS)} or a dict.')
+                    f'{sorted(DENSENET_ARCHS)} or a dict.'
+                )
             arch = DENSENET_ARCHS[arch]
         network = DenseNet(**arch, drop_rate=drop_rate)
         self.features = network.features

@@ -41,14 +41,16 @@ def masked_bce_with_logits(
     if logits.shape != target.shape:
         raise ValueError(
             f'masked_bce_with_logits: logits {tuple(logits.shape)} and target '
-            f'{tuple(target.shape)} must have the same shape (N, num_classes).')
+            f'{tuple(target.shape)} must have the same shape (N, num_classes).'
+        )
     target = target.to(logits.dtype)
     valid = target != ignore_value
     clean_target = torch.where(valid, target, torch.zeros_like(target))
     if label_smoothing > 0:
         clean_target = clean_target * (1 - label_smoothing) + label_smoothing / 2
     per_entry = F.binary_cross_entropy_with_logits(
-        logits, clean_target, reduction='none')
+        logits, clean_target, reduction='none'
+    )
     per_entry = per_entry * valid.to(per_entry.dtype)
     return per_entry.sum() / valid.sum().clamp(min=1)
 
@@ -66,13 +68,13 @@ class CXRMaskedBCELoss(nn.Module):
         loss_weight: Multiplier of the loss.
     """
 
-    def __init__(self, label_smoothing: float = 0.0, loss_weight: float = 1.0
-                 ) -> None:
+    def __init__(self, label_smoothing: float = 0.0, loss_weight: float = 1.0) -> None:
         super().__init__()
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(
                 f'CXRMaskedBCELoss: label_smoothing={label_smoothing} must be '
-                'in [0, 1).')
+                'in [0, 1).'
+            )
         self.label_smoothing = label_smoothing
         self.loss_weight = loss_weight
 
@@ -92,6 +94,8 @@ class CXRMaskedBCELoss(nn.Module):
         """
         if kwargs:
             raise TypeError(
-                f'CXRMaskedBCELoss got unexpected arguments {sorted(kwargs)}')
+                f'CXRMaskedBCELoss got unexpected arguments {sorted(kwargs)}'
+            )
         return self.loss_weight * masked_bce_with_logits(
-            cls_score, target, self.label_smoothing)
+            cls_score, target, self.label_smoothing
+        )

@@ -48,8 +48,9 @@ def masked_image_mse(
     if loss_region == 'all':
         return squared_error.mean()
     if loss_region != 'masked':
-        raise ValueError(f'loss_region must be one of {LOSS_REGIONS}, '
-                         f'got {loss_region!r}')
+        raise ValueError(
+            f'loss_region must be one of {LOSS_REGIONS}, got {loss_region!r}'
+        )
     masked_values = pixel_mask.sum() * prediction.shape[1]
     return (squared_error * pixel_mask).sum() / masked_values.clamp(min=1)
 
@@ -86,22 +87,30 @@ class CNNMAE(BaseModel):
         init_cfg: dict | None = None,
     ) -> None:
         if loss_region not in LOSS_REGIONS:
-            raise ValueError(f'loss_region must be one of {LOSS_REGIONS}, '
-                             f'got {loss_region!r}')
+            raise ValueError(
+                f'loss_region must be one of {LOSS_REGIONS}, got {loss_region!r}'
+            )
         preprocessor_cfg = dict(type='SelfSupDataPreprocessor')
         preprocessor_cfg.update(data_preprocessor or {})
-        super().__init__(data_preprocessor=MODELS.build(preprocessor_cfg),
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=MODELS.build(preprocessor_cfg), init_cfg=init_cfg
+        )
         self.backbone: nn.Module = smp.Unet(
-            encoder_name=encoder_name, encoder_weights=None,
-            in_channels=in_channels, classes=in_channels)
+            encoder_name=encoder_name,
+            encoder_weights=None,
+            in_channels=in_channels,
+            classes=in_channels,
+        )
         self.mask_ratio = mask_ratio
         self.patch_size = patch_size
         self.loss_region = loss_region
 
-    def forward(self, inputs: torch.Tensor,
-                data_samples: list[DataSample] | None = None,
-                mode: str = 'tensor'):
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        data_samples: list[DataSample] | None = None,
+        mode: str = 'tensor',
+    ):
         """``mode='loss'`` returns the loss dict, ``'tensor'`` the encoder features."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
@@ -113,19 +122,22 @@ class CNNMAE(BaseModel):
         """Multi-scale features of the U-Net encoder on unmasked images."""
         return self.backbone.encoder(inputs)
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: list[DataSample] | None = None) -> dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: list[DataSample] | None = None
+    ) -> dict[str, torch.Tensor]:
         """Zero patches, reconstruct, and compute the MSE loss."""
-        masked, pixel_mask = patch_zero_masking(inputs, self.patch_size,
-                                                self.mask_ratio)
+        masked, pixel_mask = patch_zero_masking(
+            inputs, self.patch_size, self.mask_ratio
+        )
         prediction = self.backbone(masked)
-        return dict(loss=masked_image_mse(prediction, inputs, pixel_mask,
-                                          self.loss_region))
+        return dict(
+            loss=masked_image_mse(prediction, inputs, pixel_mask, self.loss_region)
+        )
 
     @torch.no_grad()
-    def reconstruct(self, inputs: torch.Tensor,
-                    generator: torch.Generator | None = None
-                    ) -> dict[str, torch.Tensor]:
+    def reconstruct(
+        self, inputs: torch.Tensor, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         """Masked input, pixel mask and reconstruction, for figures.
 
         Args:
@@ -136,8 +148,12 @@ class CNNMAE(BaseModel):
             ``mask`` (1 = masked), ``masked`` and ``reconstruction`` (the U-Net
             output with the visible pixels pasted back from the input).
         """
-        masked, pixel_mask = patch_zero_masking(inputs, self.patch_size,
-                                                self.mask_ratio, generator)
+        masked, pixel_mask = patch_zero_masking(
+            inputs, self.patch_size, self.mask_ratio, generator
+        )
         prediction = self.backbone(masked)
-        return dict(mask=pixel_mask, masked=masked,
-                    reconstruction=masked + prediction * pixel_mask)
+        return dict(
+            mask=pixel_mask,
+            masked=masked,
+            reconstruction=masked + prediction * pixel_mask,
+        )

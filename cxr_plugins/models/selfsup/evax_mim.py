@@ -56,20 +56,26 @@ def vit_patch_tokens_with_mask_tokens(
     tokens = tokens * (1 - weight) + mask_token.to(tokens.dtype) * weight
     if vit.cls_token is not None:
         tokens = torch.cat(
-            [vit.cls_token.expand(tokens.shape[0], -1, -1), tokens], dim=1)
+            [vit.cls_token.expand(tokens.shape[0], -1, -1), tokens], dim=1
+        )
     tokens = tokens + resize_pos_embed(
-        vit.pos_embed, vit.patch_resolution, patch_resolution,
-        mode=vit.interpolate_mode, num_extra_tokens=vit.num_extra_tokens)
+        vit.pos_embed,
+        vit.patch_resolution,
+        patch_resolution,
+        mode=vit.interpolate_mode,
+        num_extra_tokens=vit.num_extra_tokens,
+    )
     tokens = vit.pre_norm(vit.drop_after_pos(tokens))
     for layer in vit.layers:
         tokens = layer(tokens)
     if vit.final_norm:
         tokens = vit.ln1(tokens)
-    return tokens[:, vit.num_extra_tokens:]
+    return tokens[:, vit.num_extra_tokens :]
 
 
-def teacher_patch_features(outputs: tuple | torch.Tensor,
-                           num_patches: int) -> torch.Tensor:
+def teacher_patch_features(
+    outputs: tuple | torch.Tensor, num_patches: int
+) -> torch.Tensor:
     """Turn a backbone's output into ``(B, L, C)`` patch features.
 
     Args:
@@ -87,12 +93,14 @@ def teacher_patch_features(outputs: tuple | torch.Tensor,
         raise ValueError(
             f'teacher output {tuple(features.shape)} is not (B, C, h, w) or '
             f'(B, L, C) with h*w = L = {num_patches} patches; configure the '
-            "teacher with out_type='featmap' and the student's patch grid")
+            "teacher with out_type='featmap' and the student's patch grid"
+        )
     return features
 
 
-def masked_cosine_loss(prediction: torch.Tensor, target: torch.Tensor,
-                       mask: torch.Tensor) -> torch.Tensor:
+def masked_cosine_loss(
+    prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """``1 - cos(prediction, target)`` averaged over the masked positions.
 
     Args:
@@ -137,15 +145,17 @@ class EVAXMIM(BaseSelfSupervisor):
         data_preprocessor: dict | None = None,
         init_cfg: dict | None = None,
     ) -> None:
-        super().__init__(backbone=backbone, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            backbone=backbone, data_preprocessor=data_preprocessor, init_cfg=init_cfg
+        )
         self.teacher: nn.Module = MODELS.build(teacher)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         if teacher_dims is None:
             if not hasattr(self.teacher, 'embed_dims'):
-                raise ValueError('teacher has no embed_dims attribute; pass '
-                                 'teacher_dims explicitly')
+                raise ValueError(
+                    'teacher has no embed_dims attribute; pass teacher_dims explicitly'
+                )
             teacher_dims = self.teacher.embed_dims
         student_dims = self.backbone.embed_dims
         self.mask_token = nn.Parameter(torch.zeros(1, 1, student_dims))
@@ -167,29 +177,41 @@ class EVAXMIM(BaseSelfSupervisor):
         """The student's patch grid ``(H, W)``."""
         return tuple(self.backbone.patch_resolution)
 
-    def sample_mask(self, batch_size: int, device: torch.device,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_mask(
+        self,
+        batch_size: int,
+        device: torch.device,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Block-wise ``(B, L)`` boolean mask at ``mask_ratio``."""
         height, width = self.patch_grid
         num_masking = math.ceil(height * width * self.mask_ratio)
         return block_wise_masking(
-            batch_size, (height, width), num_masking,
+            batch_size,
+            (height, width),
+            num_masking,
             min_block_patches=min(self.min_block_patches, num_masking),
-            generator=generator, device=device)
+            generator=generator,
+            device=device,
+        )
 
-    def student_prediction(self, inputs: torch.Tensor,
-                           mask: torch.Tensor) -> torch.Tensor:
+    def student_prediction(
+        self, inputs: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         """Projected student patch tokens for masked inputs, ``(B, L, C_t)``."""
         if hasattr(self.backbone, 'forward_with_mask_tokens'):
             tokens = self.backbone.forward_with_mask_tokens(
-                inputs, mask, self.mask_token)
+                inputs, mask, self.mask_token
+            )
         elif isinstance(self.backbone, VisionTransformer):
             tokens = vit_patch_tokens_with_mask_tokens(
-                self.backbone, inputs, mask, self.mask_token)
+                self.backbone, inputs, mask, self.mask_token
+            )
         else:
             raise TypeError(
                 f'{type(self.backbone).__name__} is neither an mmpretrain '
-                'VisionTransformer nor has forward_with_mask_tokens()')
+                'VisionTransformer nor has forward_with_mask_tokens()'
+            )
         return self.projection(tokens)
 
     @torch.no_grad()
@@ -198,9 +220,12 @@ class EVAXMIM(BaseSelfSupervisor):
         height, width = self.patch_grid
         return teacher_patch_features(self.teacher(inputs), height * width)
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: list[DataSample] | None = None,
-             **kwargs) -> dict[str, torch.Tensor]:
+    def loss(
+        self,
+        inputs: torch.Tensor,
+        data_samples: list[DataSample] | None = None,
+        **kwargs,
+    ) -> dict[str, torch.Tensor]:
         """Negative cosine similarity to the teacher at the masked patches."""
         mask = self.sample_mask(inputs.shape[0], inputs.device)
         prediction = self.student_prediction(inputs, mask)
@@ -208,9 +233,9 @@ class EVAXMIM(BaseSelfSupervisor):
         return dict(loss=masked_cosine_loss(prediction, target, mask))
 
     @torch.no_grad()
-    def reconstruct(self, inputs: torch.Tensor,
-                    generator: torch.Generator | None = None
-                    ) -> dict[str, torch.Tensor]:
+    def reconstruct(
+        self, inputs: torch.Tensor, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         """Mask and per-patch student/teacher cosine similarity, for figures.
 
         Args:
@@ -228,5 +253,6 @@ class EVAXMIM(BaseSelfSupervisor):
         patch_size = inputs.shape[-1] // self.patch_grid[1]
         pixel_mask = patch_mask_to_pixels(mask.float(), self.patch_grid, patch_size)
         similarity = patch_mask_to_pixels(cosine, self.patch_grid, patch_size)
-        return dict(mask=pixel_mask, masked=inputs * (1 - pixel_mask),
-                    similarity=similarity)
+        return dict(
+            mask=pixel_mask, masked=inputs * (1 - pixel_mask), similarity=similarity
+        )

@@ -50,8 +50,9 @@ def mix_multi_hot(
 class CXRMultiLabelMixup(Mixup):
     """mmpretrain ``Mixup`` whose target mixing honours ignored entries."""
 
-    def mix(self, batch_inputs: torch.Tensor, batch_scores: torch.Tensor
-            ) -> tuple[torch.Tensor, torch.Tensor]:
+    def mix(
+        self, batch_inputs: torch.Tensor, batch_scores: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         lam = float(np.random.beta(self.alpha, self.alpha))
         index = torch.randperm(batch_inputs.size(0), device=batch_inputs.device)
         mixed_inputs = lam * batch_inputs + (1 - lam) * batch_inputs[index]
@@ -62,11 +63,11 @@ class CXRMultiLabelMixup(Mixup):
 class CXRMultiLabelCutMix(CutMix):
     """mmpretrain ``CutMix`` whose target mixing honours ignored entries."""
 
-    def mix(self, batch_inputs: torch.Tensor, batch_scores: torch.Tensor
-            ) -> tuple[torch.Tensor, torch.Tensor]:
+    def mix(
+        self, batch_inputs: torch.Tensor, batch_scores: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         lam = float(np.random.beta(self.alpha, self.alpha))
         index = torch.randperm(batch_inputs.size(0), device=batch_inputs.device)
-        (y1, y2, x1, x2), lam = self.cutmix_bbox_and_lam(
-            batch_inputs.shape[-2:], lam)
+        (y1, y2, x1, x2), lam = self.cutmix_bbox_and_lam(batch_inputs.shape[-2:], lam)
         batch_inputs[:, :, y1:y2, x1:x2] = batch_inputs[index, :, y1:y2, x1:x2]
         return batch_inputs, mix_multi_hot(batch_scores, index, float(lam))

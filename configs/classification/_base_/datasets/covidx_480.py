@@ -5,15 +5,23 @@ img_size = 480
 data_preprocessor = dict(mean=[125.42] * 3, std=[72.70] * 3)
 train_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
-    dict(type='RandomResizedCrop', scale=img_size, backend='pillow',
-         interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=img_size,
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
-    dict(type='Resize', scale=(img_size, img_size), backend='pillow',
-         interpolation='bicubic'),
+    dict(
+        type='Resize',
+        scale=(img_size, img_size),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(batch_size=128, dataset=dict(pipeline=train_pipeline))

@@ -4,13 +4,19 @@
 # evaluator adds a 1,000-resample bootstrap 95% CI.
 _base_ = ['../../../_base_/datasets/nih-cxr14_224px.py']
 rand_augment_m6 = dict(
-    type='RandAugment', policies='timm_increasing', num_policies=2,
-    total_level=10, magnitude_level=6, magnitude_std=0.5,
-    hparams=dict(pad_val=[129, 129, 129], interpolation='bicubic'))
+    type='RandAugment',
+    policies='timm_increasing',
+    num_policies=2,
+    total_level=10,
+    magnitude_level=6,
+    magnitude_std=0.5,
+    hparams=dict(pad_val=[129, 129, 129], interpolation='bicubic'),
+)
 train_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
-    dict(type='RandomResizedCrop', scale=224, backend='pillow',
-         interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+    ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     rand_augment_m6,
     dict(type='PackInputs'),

@@ -6,8 +6,13 @@
 # model's data_preprocessor); the seed used ImageNet statistics for CheXpert/MIMIC.
 train_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.5, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=224,
+        crop_ratio_range=(0.5, 1.0),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]

@@ -3,8 +3,13 @@
 # Shared by the MAE, CNN-MAE and EVA-X MIM demo configs.
 train_pipeline = [
     dict(type='LoadXRayImage'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=64,
+        crop_ratio_range=(0.5, 1.0),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
