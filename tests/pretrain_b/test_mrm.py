@@ -237,3 +237,18 @@ def test_dataset_covid_notes_in_place(shared_data, tokenizer_file):
     assert sample['data_samples'].masked_input_ids.shape == (100,)
     with pytest.raises(KeyError, match='missing column.*image_path'):
         CXRImageReportDataset(ann_file=str(root / 'metadata.csv'), source='csv')
+
+
+def test_mrm_reconstruct_masks_the_high_res_target():
+    model = _tiny_mrm(100).eval()
+    inputs = torch.randn(2, 3, 64, 64)
+    torch.manual_seed(0)
+    outputs = model.reconstruct(inputs)
+    mask = outputs['mask']
+    assert mask.shape == (2, 1, 64, 64)
+    # 75 % of the 4x4 grid of 16 px high-res patches is masked, per image.
+    assert torch.all(mask.mean(dim=(1, 2, 3)) == 0.75)
+    visible = mask.expand_as(inputs) == 0
+    torch.testing.assert_close(outputs['reconstruction'][visible], inputs[visible])
+    assert torch.all(outputs['masked'][~visible] == 0)
+    assert not torch.allclose(outputs['reconstruction'][~visible], inputs[~visible])

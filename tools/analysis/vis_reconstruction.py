@@ -3,7 +3,7 @@
 ``python tools/analysis/vis_reconstruction.py CONFIG CKPT --images A.png B.png
 --out fig.png [--seed 0] [--img-size 224]``
 
-Works with every model that has a ``reconstruct(inputs)`` method: ``CXRMAE``
+Works with every model that has a ``reconstruct(inputs)`` method: ``CXRMAE``, ``MRM``
 and ``CNNMAE`` (pixels), ``EVAXMIM`` (third column = per-patch cosine
 similarity between the student's prediction and the teacher's feature).
 Images are loaded with ``LoadXRayImage`` and resized to the training size.

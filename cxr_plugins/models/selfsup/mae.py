@@ -38,24 +38,51 @@ class CXRMAE(MAE):
             inputs: ``(B, C, H, W)`` images after the data preprocessor.
 
         Returns:
-            ``mask``: ``(B, 1, H, W)`` pixel mask (1 = masked);
-            ``masked``: the input with masked patches set to 0;
-            ``reconstruction``: the decoder output, with ``norm_pix`` undone
-            using each target patch's mean/std, and the visible patches pasted
-            back from the input (as the MAE paper shows it).
+            See :func:`decode_reconstruction`.
         """
         latent, patch_mask, ids_restore = self.backbone(inputs)
-        pred = self.neck(latent, ids_restore)
-        if self.head.norm_pix:
-            target = self.head.patchify(inputs)
-            mean = target.mean(dim=-1, keepdim=True)
-            std = (target.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
-            pred = pred * std + mean
-        prediction = self.head.unpatchify(pred)
-        grid = self.backbone.patch_resolution
-        mask = patch_mask_to_pixels(patch_mask, grid, self.head.patch_size)
-        return dict(
-            mask=mask,
-            masked=inputs * (1 - mask),
-            reconstruction=inputs * (1 - mask) + prediction * mask,
-        )
+        return decode_reconstruction(self, inputs, latent, patch_mask, ids_restore)
+
+
+@torch.no_grad()
+def decode_reconstruction(
+    model: MAE,
+    targets: torch.Tensor,
+    latent: torch.Tensor,
+    patch_mask: torch.Tensor,
+    ids_restore: torch.Tensor,
+) -> dict[str, torch.Tensor]:
+    """Decode encoder output into a figure-ready reconstruction of ``targets``.
+
+    Shared by :class:`CXRMAE` and MRM (whose decoder predicts the patches of
+    a higher-resolution target than the encoder input).
+
+    Args:
+        model: An MAE-style model with ``neck`` (decoder), ``head`` and
+            ``backbone.patch_resolution``.
+        targets: ``(B, C, H, W)`` normalised images the decoder reconstructs.
+        latent: Encoder output of the visible tokens.
+        patch_mask: ``(B, L)`` patch mask, 1 = masked.
+        ids_restore: Token order restoring indices.
+
+    Returns:
+        ``mask``: ``(B, 1, H, W)`` pixel mask (1 = masked);
+        ``masked``: the targets with masked patches set to 0;
+        ``reconstruction``: the decoder output, with ``norm_pix`` undone using
+        each target patch's mean/std, and the visible patches pasted back from
+        the targets (as the MAE paper shows it).
+    """
+    pred = model.neck(latent, ids_restore)
+    if model.head.norm_pix:
+        patches = model.head.patchify(targets)
+        mean = patches.mean(dim=-1, keepdim=True)
+        std = (patches.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
+        pred = pred * std + mean
+    prediction = model.head.unpatchify(pred)
+    grid = model.backbone.patch_resolution
+    mask = patch_mask_to_pixels(patch_mask, grid, model.head.patch_size)
+    return dict(
+        mask=mask,
+        masked=targets * (1 - mask),
+        reconstruction=targets * (1 - mask) + prediction * mask,
+    )

@@ -32,6 +32,7 @@ from torch import nn
 from ..backbones.cxr_vit import CXRViT
 from ..text import masked_lm_loss
 from ..text.tokenizer import IGNORE_INDEX
+from .mae import decode_reconstruction
 
 
 @MODELS.register_module()
@@ -91,6 +92,16 @@ class MRM(BaseSelfSupervisor):
             mode='bicubic',
             align_corners=False,
         )
+
+    @torch.no_grad()
+    def reconstruct(self, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Image branch only: mask the low-res input, reconstruct the high-res one.
+
+        Uses the global torch RNG for the mask (seed it for figures); returns
+        the dict of :func:`~cxr_plugins.models.selfsup.mae.decode_reconstruction`.
+        """
+        latent, patch_mask, ids_restore = self.backbone(self.resize_for_encoder(inputs))
+        return decode_reconstruction(self, inputs, latent, patch_mask, ids_restore)
 
     def loss(
         self, inputs: torch.Tensor, data_samples: list[DataSample], **kwargs
