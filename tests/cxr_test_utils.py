@@ -1,10 +1,13 @@
 """Helpers to run the repository's command-line tools in a subprocess."""
 
+import importlib.util
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +37,55 @@ def run_tool(
 def output_of(result: subprocess.CompletedProcess) -> str:
     """stdout and stderr together, for assertion messages."""
     return result.stdout + '\n' + result.stderr
+
+
+def write_dicom(
+    path: Path,
+    pixels: np.ndarray | None,
+    photometric: str = 'MONOCHROME2',
+    window: tuple[float, float] | None = None,
+    patient_id: str = 'synthetic',
+) -> Path:
+    """A minimal uncompressed single-frame DICOM (12 bits stored in 16).
+
+    ``pixels`` are the stored values (``None`` writes no PixelData element).
+    """
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import (
+        ExplicitVRLittleEndian,
+        SecondaryCaptureImageStorage,
+        generate_uid,
+    )
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset = Dataset()
+    dataset.file_meta = meta
+    dataset.SOPClassUID = SecondaryCaptureImageStorage
+    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset.Modality = 'DX'
+    dataset.PatientID = patient_id
+    dataset.SamplesPerPixel = 1
+    dataset.PhotometricInterpretation = photometric
+    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 12, 11
+    dataset.PixelRepresentation = 0
+    if window is not None:
+        dataset.WindowCenter, dataset.WindowWidth = window
+    if pixels is not None:
+        dataset.Rows, dataset.Columns = pixels.shape
+        dataset.PixelData = pixels.astype(np.uint16).tobytes()
+    else:
+        dataset.Rows, dataset.Columns = 8, 8
+    dataset.save_as(path, enforce_file_format=True)
+    return path
+
+
+def load_tool(relative_path: str):
+    """Import a script under ``tools/`` (not a package) as a module."""
+    path = REPO_ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cxr_test_utils import write_dicom
 from PIL import Image
 
 from cxr_plugins.apis import (
@@ -73,30 +74,12 @@ def demo_pngs(demo_dir: Path, count: int) -> list[Path]:
     return sorted((demo_dir / 'nih14_64px/images').glob('*.png'))[:count]
 
 
-def write_dicom(path: Path, grey: np.ndarray, photometric: str) -> None:
-    """A 12-bit CR DICOM; MONOCHROME1 stores inverted values (bone dark)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
+def write_cr_dicom(path: Path, grey: np.ndarray, photometric: str) -> None:
+    """A 12-bit DICOM of ``grey``; MONOCHROME1 stores inverted values."""
     stored = grey.astype(np.uint16) * 16
     if photometric == 'MONOCHROME1':
         stored = 4095 - stored
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1'  # CR image storage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = Dataset()
-    dataset.file_meta = meta
-    dataset.SOPClassUID = meta.MediaStorageSOPClassUID
-    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    dataset.Modality = 'CR'
-    dataset.Rows, dataset.Columns = stored.shape
-    dataset.SamplesPerPixel = 1
-    dataset.PhotometricInterpretation = photometric
-    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 12, 11
-    dataset.PixelRepresentation = 0
-    dataset.PixelData = stored.tobytes()
-    dataset.save_as(path, enforce_file_format=True)
+    write_dicom(path, stored, photometric)
 
 
 def test_predict_image_matches_a_manual_forward(model, demo_dir):
@@ -125,8 +108,8 @@ def test_large_jpeg_is_resized_to_the_backbone_input(model, shared_data):
 def test_monochrome1_dicom_reads_like_its_monochrome2_twin(model, demo_dir, tmp_path):
     png = demo_pngs(demo_dir, 1)[0]
     grey = np.asarray(Image.open(png).convert('L'))
-    write_dicom(tmp_path / 'm2.dcm', grey, 'MONOCHROME2')
-    write_dicom(tmp_path / 'm1.dcm', grey, 'MONOCHROME1')
+    write_cr_dicom(tmp_path / 'm2.dcm', grey, 'MONOCHROME2')
+    write_cr_dicom(tmp_path / 'm1.dcm', grey, 'MONOCHROME1')
     m1, m2 = predict_batch(model, [tmp_path / 'm1.dcm', tmp_path / 'm2.dcm'])
     np.testing.assert_allclose(list(m1.values()), list(m2.values()), atol=2e-3)
     # Without the MONOCHROME1 inversion the image would be a negative.
@@ -144,7 +127,7 @@ def test_infer_cli_writes_probabilities_and_cams(
     for png in demo_pngs(demo_dir, 3):
         (images / png.name).write_bytes(png.read_bytes())
     grey = np.asarray(Image.open(demo_pngs(demo_dir, 1)[0]).convert('L'))
-    write_dicom(images / 'scan_m1.dcm', grey, 'MONOCHROME1')
+    write_cr_dicom(images / 'scan_m1.dcm', grey, 'MONOCHROME1')
     jpeg = sorted((shared_data / 'covid_cxr/images').glob('*.jpg'))[0]
     listing = tmp_path / 'list.txt'
     listing.write_text(f'{jpeg}\n')

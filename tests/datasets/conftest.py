@@ -4,48 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cxr_test_utils import write_dicom
 from PIL import Image
-
-
-def write_dicom(
-    path: Path,
-    pixels: np.ndarray | None,
-    photometric: str = 'MONOCHROME2',
-    window: tuple[float, float] | None = None,
-) -> Path:
-    """A minimal uncompressed single-frame DICOM (12 bits stored in 16)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import (
-        ExplicitVRLittleEndian,
-        SecondaryCaptureImageStorage,
-        generate_uid,
-    )
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = 'DX'
-    ds.PatientID = 'synthetic'
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = photometric
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = 11
-    ds.PixelRepresentation = 0
-    if window is not None:
-        ds.WindowCenter, ds.WindowWidth = window
-    if pixels is not None:
-        ds.Rows, ds.Columns = pixels.shape
-        ds.PixelData = pixels.astype(np.uint16).tobytes()
-    else:
-        ds.Rows, ds.Columns = 8, 8
-    ds.save_as(path, enforce_file_format=True)
-    return path
 
 
 @pytest.fixture

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import copy
 import csv
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
+from cxr_test_utils import load_tool
 from mmengine.registry import DefaultScope
 
 import cxr_plugins.seg  # noqa: F401  (compat shims before any mmseg import)
 
 TINY_SIZE = (64, 64)
 TINY_VIT = dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=128)
-PREPARE_SIIM = Path(__file__).resolve().parents[2] / 'tools/data/prepare_siim.py'
 
 
 def prepare_siim_main(argv: list[str]) -> dict:
     """Run ``tools/data/prepare_siim.py`` in-process (``tools`` is no package)."""
-    spec = importlib.util.spec_from_file_location('prepare_siim', PREPARE_SIIM)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    return load_tool('tools/data/prepare_siim.py').main(argv)
 
 
 @pytest.fixture(autouse=True)

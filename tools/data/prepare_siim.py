@@ -30,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cxr_plugins.datasets.transforms.loading import read_dicom_grey
 from cxr_plugins.seg.siim import (
     is_positive,
     patient_split,
@@ -45,23 +46,41 @@ IMAGE_SUFFIXES = ('.dcm', '.png', '.jpg', '.jpeg')
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--rle-csv', required=True,
-                        help='train-rle.csv (or .csv.gz) of the challenge')
-    parser.add_argument('--images', required=True,
-                        help='folder with <ImageId>.dcm/.png/.jpg (recursive)')
+    parser.add_argument(
+        '--rle-csv', required=True, help='train-rle.csv (or .csv.gz) of the challenge'
+    )
+    parser.add_argument(
+        '--images',
+        required=True,
+        help='folder with <ImageId>.dcm/.png/.jpg (recursive)',
+    )
     parser.add_argument('--out-dir', required=True, help='output data root')
-    parser.add_argument('--split-list', action='append', default=[],
-                        metavar='NAME=FILE',
-                        help='use a given list of ImageIds as split NAME '
-                        '(repeatable); default: a patient-level hash split')
-    parser.add_argument('--ratios', type=float, nargs=3, default=(0.7, 0.1, 0.2),
-                        metavar=('TRAIN', 'VAL', 'TEST'))
+    parser.add_argument(
+        '--split-list',
+        action='append',
+        default=[],
+        metavar='NAME=FILE',
+        help='use a given list of ImageIds as split NAME '
+        '(repeatable); default: a patient-level hash split',
+    )
+    parser.add_argument(
+        '--ratios',
+        type=float,
+        nargs=3,
+        default=(0.7, 0.1, 0.2),
+        metavar=('TRAIN', 'VAL', 'TEST'),
+    )
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--positives-only', action='store_true',
-                        help='keep pneumothorax-positive images only (EVA-X)')
-    parser.add_argument('--skip-missing-images', action='store_true',
-                        help='leave out (and count) ImageIds without an image '
-                        'file instead of failing')
+    parser.add_argument(
+        '--positives-only',
+        action='store_true',
+        help='keep pneumothorax-positive images only (EVA-X)',
+    )
+    parser.add_argument(
+        '--skip-missing-images',
+        action='store_true',
+        help='leave out (and count) ImageIds without an image file instead of failing',
+    )
     return parser.parse_args(argv)
 
 
@@ -71,8 +90,9 @@ def find_images(folder: Path) -> dict[str, Path]:
     for path in sorted(folder.rglob('*')):
         if path.suffix.lower() in IMAGE_SUFFIXES:
             if path.stem in found:
-                raise ValueError(f'two images for ImageId {path.stem}: '
-                                 f'{found[path.stem]} and {path}')
+                raise ValueError(
+                    f'two images for ImageId {path.stem}: {found[path.stem]} and {path}'
+                )
             found[path.stem] = path
     return found
 
@@ -87,18 +107,14 @@ def read_patient_id(path: Path) -> str | None:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """8-bit grey image from a DICOM, PNG or JPEG file."""
-    if path.suffix.lower() == '.dcm':
-        import pydicom
+    """8-bit grey image from a DICOM, PNG or JPEG file.
 
-        dataset = pydicom.dcmread(str(path))
-        pixels = dataset.pixel_array.astype(np.float64)
-        if pixels.dtype != np.uint8 or pixels.max() > 255:
-            low, high = pixels.min(), pixels.max()
-            pixels = (pixels - low) / max(high - low, 1e-9) * 255.0
-        if getattr(dataset, 'PhotometricInterpretation', '') == 'MONOCHROME1':
-            pixels = 255.0 - pixels
-        return pixels.round().astype(np.uint8)
+    DICOMs are decoded like every other X-ray in the suite
+    (:func:`cxr_plugins.datasets.transforms.loading.read_dicom_grey`: modality
+    and VOI LUT or window, MONOCHROME1 inverted).
+    """
+    if path.suffix.lower() == '.dcm':
+        return read_dicom_grey(str(path))
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise OSError(f'cannot read image {path}')
@@ -109,20 +125,26 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     encodings = read_rle_csv(args.rle_csv)
     stats = rle_statistics(encodings)
-    print(f'{args.rle_csv}: {stats["rows"]} rows, {stats["images"]} images, '
-          f'{stats["positive"]} positive')
+    print(
+        f'{args.rle_csv}: {stats["rows"]} rows, {stats["images"]} images, '
+        f'{stats["positive"]} positive'
+    )
     if args.positives_only:
         encodings = {k: v for k, v in encodings.items() if is_positive(v)}
     images = find_images(Path(args.images))
     missing = [image_id for image_id in encodings if image_id not in images]
     if missing and not args.skip_missing_images:
-        sys.exit(f'{len(missing)} ImageIds of {args.rle_csv} have no image in '
-                 f'{args.images} (e.g. {missing[0]}); pass --skip-missing-images '
-                 'to leave them out')
+        sys.exit(
+            f'{len(missing)} ImageIds of {args.rle_csv} have no image in '
+            f'{args.images} (e.g. {missing[0]}); pass --skip-missing-images '
+            'to leave them out'
+        )
     available = [image_id for image_id in encodings if image_id in images]
 
-    patients = {image_id: read_patient_id(images[image_id]) or image_id
-                for image_id in available}
+    patients = {
+        image_id: read_patient_id(images[image_id]) or image_id
+        for image_id in available
+    }
 
     if args.split_list:
         lists = {}
@@ -135,13 +157,17 @@ def main(argv: list[str] | None = None) -> dict:
         for pair, count in overlaps.items():
             if count:
                 print(f'WARNING: split lists overlap: {pair} share {count} ImageIds')
-        members = {name: [i for i in dict.fromkeys(ids) if i in patients]
-                   for name, ids in lists.items()}
+        members = {
+            name: [i for i in dict.fromkeys(ids) if i in patients]
+            for name, ids in lists.items()
+        }
     else:
         overlaps = {}
         assignment = patient_split(patients.values(), args.ratios, args.seed)
-        members = {name: [i for i in available if assignment[patients[i]] == name]
-                   for name in ('train', 'val', 'test')}
+        members = {
+            name: [i for i in available if assignment[patients[i]] == name]
+            for name in ('train', 'val', 'test')
+        }
 
     out = Path(args.out_dir)
     (out / 'splits').mkdir(parents=True, exist_ok=True)
@@ -155,21 +181,33 @@ def main(argv: list[str] | None = None) -> dict:
             cv2.imwrite(str(out / 'img_dir' / split / f'{image_id}.png'), image)
             cv2.imwrite(str(out / 'ann_dir' / split / f'{image_id}.png'), mask)
             rles = encodings[image_id]
-            meta_rows.append(dict(
-                ImageId=image_id, split=split,
-                pneumothorax=int(is_positive(rles)),
-                n_instances=sum(is_positive([r]) for r in rles),
-                patient_id=patients[image_id]))
+            meta_rows.append(
+                dict(
+                    ImageId=image_id,
+                    split=split,
+                    pneumothorax=int(is_positive(rles)),
+                    n_instances=sum(is_positive([r]) for r in rles),
+                    patient_id=patients[image_id],
+                )
+            )
         (out / 'splits' / f'{split}.txt').write_text(
-            ''.join(f'{image_id}\n' for image_id in ids))
+            ''.join(f'{image_id}\n' for image_id in ids)
+        )
     with open(out / 'meta.csv', 'w', newline='') as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(meta_rows[0]) if meta_rows
-                                else ['ImageId', 'split', 'pneumothorax',
-                                      'n_instances', 'patient_id'])
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=list(meta_rows[0])
+            if meta_rows
+            else ['ImageId', 'split', 'pneumothorax', 'n_instances', 'patient_id'],
+        )
         writer.writeheader()
         writer.writerows(meta_rows)
-    summary = dict(rle=stats, missing_images=len(missing), overlaps=overlaps,
-                   splits={name: len(ids) for name, ids in members.items()})
+    summary = dict(
+        rle=stats,
+        missing_images=len(missing),
+        overlaps=overlaps,
+        splits={name: len(ids) for name, ids in members.items()},
+    )
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary))
     return summary
