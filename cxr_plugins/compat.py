@@ -86,7 +86,8 @@ def sigmoid_focal_loss(
         target: ``(N,)`` class indices in ``[0, C]``.
         gamma: Focusing parameter.
         alpha: Weight of the positive class.
-        weight: Optional ``(C,)`` per-class weight, as mmcv accepts it.
+        weight: Optional ``(C,)`` class weight; as in mmcv, every column of
+            sample ``n`` is scaled by ``weight[target[n]]``.
         reduction: ``'none'``, ``'mean'`` or ``'sum'``.
 
     Returns:
@@ -101,7 +102,8 @@ def sigmoid_focal_loss(
     ce = F.binary_cross_entropy_with_logits(logits, one_hot, reduction='none')
     loss = alpha_t * (1 - p_t).pow(gamma) * ce
     if weight is not None:
-        loss = loss * weight.view(1, -1)
+        # mmcv weighs every column of sample n by the weight of its own class.
+        loss = loss * weight[target.long().clamp(max=num_classes - 1)].unsqueeze(1)
     if reduction == 'mean':
         return loss.sum() / logits.size(0)
     if reduction == 'sum':

@@ -114,7 +114,10 @@ class MIMICCXR(CXRBaseDataset):
         )
         if self.split is not None and self.patient_split is None:
             if self.split not in MIMIC_SPLITS:
-                raise ValueError(f'split must be one of {list(MIMIC_SPLITS)}')
+                raise ValueError(
+                    f'{ann_file}: split={self.split!r} is not one of '
+                    f'{list(MIMIC_SPLITS)}'
+                )
             splits = splits[splits['split'] == MIMIC_SPLITS[self.split]]
         metadata_path = self.resolve(self.metadata_file)
         metadata = read_csv_table(

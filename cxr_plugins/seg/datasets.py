@@ -75,11 +75,22 @@ class SIIMPneumothoraxDataset(BaseSegDataset):
 
     def _read_meta(self) -> dict[str, bool]:
         path = Path(self.data_root or '') / self.meta_file
+        values = {'1': True, 'true': True, '0': False, 'false': False}
+        positives = {}
         with open(path, newline='') as handle:
-            return {
-                row['ImageId']: row['pneumothorax'] in ('1', 'True', 'true')
-                for row in csv.DictReader(handle)
-            }
+            reader = csv.DictReader(handle)
+            missing = {'ImageId', 'pneumothorax'} - set(reader.fieldnames or ())
+            if missing:
+                raise KeyError(f'{path}: missing column(s) {sorted(missing)}')
+            for line, row in enumerate(reader, start=2):
+                value = row['pneumothorax'].strip().lower()
+                if value not in values:
+                    raise ValueError(
+                        f'{path}, line {line}, column pneumothorax: '
+                        f'{row["pneumothorax"]!r} is not 0/1/true/false'
+                    )
+                positives[row['ImageId']] = values[value]
+        return positives
 
 
 @DATASETS.register_module()

@@ -32,7 +32,7 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
     Args:
         rle: Space-separated ``start length`` pairs; each start is relative to
             the end of the previous run; pixels are counted column by column.
-            ``'-1'`` (or an empty string) decodes to an empty mask.
+            ``'-1'`` decodes to an empty mask; an empty string is an error.
         height: Image height in pixels.
         width: Image width in pixels.
 
@@ -40,11 +40,14 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
         ``uint8`` array with 1 inside the runs.
 
     Raises:
-        ValueError: On an odd number of values or a run outside the image.
+        ValueError: On an empty string, an odd number of values or a run
+            outside the image.
     """
     flat = np.zeros(height * width, dtype=np.uint8)
     text = rle.strip()
-    if text in ('', NO_PNEUMOTHORAX):
+    if not text:
+        raise ValueError('empty RLE string (SIIM writes -1 for no pneumothorax)')
+    if text == NO_PNEUMOTHORAX:
         return flat.reshape(width, height).T
     values = np.asarray(text.split(), dtype=np.int64)
     if values.size % 2:
@@ -104,16 +107,21 @@ def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
                 )
         id_col, rle_col = header.index('ImageId'), header.index('EncodedPixels')
         encodings: dict[str, list[str]] = {}
-        for row in reader:
+        for line, row in enumerate(reader, start=2):
             if not row:
                 continue
+            if len(row) <= max(id_col, rle_col) or not row[rle_col].strip():
+                raise ValueError(
+                    f'{path}, line {line}: expected an ImageId and an '
+                    f'EncodedPixels value (RLE or -1), got {row}'
+                )
             encodings.setdefault(row[id_col].strip(), []).append(row[rle_col].strip())
     return encodings
 
 
 def is_positive(rles: Sequence[str]) -> bool:
     """Whether any instance of an image has a pneumothorax run."""
-    return any(rle not in ('', NO_PNEUMOTHORAX) for rle in rles)
+    return any(rle != NO_PNEUMOTHORAX for rle in rles)
 
 
 def union_mask(rles: Iterable[str], height: int, width: int) -> np.ndarray:

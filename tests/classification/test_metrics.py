@@ -155,3 +155,21 @@ def test_cxr_cls_metrics_binary_and_multiclass(tmp_path):
     assert result['cls/f1'] == pytest.approx(
         100 * f1_score(binary_labels, binary_probs.argmax(1))
     )
+
+
+def test_cxr_cls_metrics_auc_with_a_class_absent_from_ground_truth():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 60)  # no COVID-19 sample in this split
+    probs = rng.dirichlet(np.ones(3), size=60)
+    metric = CXRClsMetrics()
+    metric.dataset_meta = dict(classes=['normal', 'pneumonia', 'COVID-19'])
+    metric.process(
+        None,
+        [
+            dict(pred_score=torch.tensor(p), gt_label=torch.tensor([y]))
+            for p, y in zip(probs, labels)
+        ],
+    )
+    result = metric.evaluate(60)
+    expected = np.mean([roc_auc_score(labels == c, probs[:, c]) for c in (0, 1)])
+    assert result['cls/auc'] == pytest.approx(100 * expected)

@@ -41,6 +41,17 @@ def test_sigmoid_focal_loss_matches_torchvision(reduction):
     torch.testing.assert_close(loss, expected)
 
 
+def test_sigmoid_focal_loss_weight_follows_the_sample_class():
+    logits = torch.randn(6, 3)
+    target = torch.tensor([0, 1, 2, 0, 1, 2])
+    weight = torch.tensor([1.0, 2.0, 5.0])
+    plain = compat.sigmoid_focal_loss(logits, target, reduction='none')
+    weighted = compat.sigmoid_focal_loss(
+        logits, target, weight=weight, reduction='none'
+    )
+    torch.testing.assert_close(weighted, plain * weight[target].unsqueeze(1))
+
+
 def test_mmseg_focal_loss_gpu_path_computes_with_fallback():
     """mmseg routes CUDA tensors to mmcv.ops.sigmoid_focal_loss: ours must compute."""
     from mmseg.models.losses import focal_loss

@@ -216,9 +216,15 @@ def test_sam_classifier_trains_on_kept_patches_and_predicts_on_full(arch):
     )
     model.init_weights()
     inputs = torch.randn(2, 3, 32, 32)
+    whole_image = np.array([0, 0, 1, 1], dtype=np.float32)
     samples = [
-        DataSample(metainfo=dict(sample_idx=i)).set_gt_label(i) for i in range(2)
+        DataSample(
+            metainfo=dict(sample_idx=i, crop_box=whole_image, flip=False)
+        ).set_gt_label(i)
+        for i in range(2)
     ]
+    with pytest.raises(KeyError, match='crop_box'):
+        model.patch_weights([DataSample(metainfo=dict(sample_idx=0))])
     model.store_attention_maps(
         torch.arange(2), model.compute_attention_maps(inputs), num_samples=2
     )

@@ -85,8 +85,6 @@ def test_lungs_cc_by_patient_split(demo_dir: Path):
     assert not patients['train'] & patients['val']
     assert not patients['train'] & patients['test']
     assert len(splits['train']) > 50 and len(splits['val']) > 5
-    sample = splits['val'].pipeline  # empty pipeline: raw data info
-    assert sample is not None
     info = splits['val'].get_data_info(0)
     mask = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
     assert set(np.unique(mask)) <= {0, 255}

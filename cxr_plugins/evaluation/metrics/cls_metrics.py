@@ -103,9 +103,7 @@ class CXRClsMetrics(BaseMetric):
         elif num_classes == 2:
             metrics['auc'] = 100 * roc_auc_score(labels, scores[:, 1])
         else:
-            metrics['auc'] = 100 * roc_auc_score(
-                labels, scores, multi_class='ovr', labels=all_classes
-            )
+            metrics['auc'] = 100 * one_vs_rest_auc(labels, scores, classes)
         ppv, sensitivity, _, _ = precision_recall_fscore_support(
             labels, predicted, labels=all_classes, average=None, zero_division=0
         )
@@ -137,3 +135,27 @@ class CXRClsMetrics(BaseMetric):
                 )
         one_hot = np.eye(scores.shape[1])[labels]
         save_roc_curves(scores, one_hot, list(classes), out_dir)
+
+
+def one_vs_rest_auc(
+    labels: np.ndarray, scores: np.ndarray, classes: list[str]
+) -> float:
+    """Macro one-vs-rest ROC-AUC over the classes present in ``labels``.
+
+    sklearn's ``multi_class='ovr'`` returns NaN as soon as one class is absent
+    (a small COVIDx validation set without COVID-19, say); here the absent
+    classes are named in a warning and left out of the mean instead.
+    """
+    present = set(np.unique(labels).tolist())
+    absent = [name for index, name in enumerate(classes) if index not in present]
+    if absent:
+        MMLogger.get_current_instance().warning(
+            f'CXRClsMetrics: no ground-truth sample of {absent}; their '
+            'one-vs-rest AUC is undefined and left out of the macro AUC.'
+        )
+    aucs = [
+        roc_auc_score(labels == index, scores[:, index])
+        for index in range(len(classes))
+        if index in present
+    ]
+    return float(np.mean(aucs))

@@ -123,9 +123,18 @@ class MultiLabelAUC(BaseMetric):
         low = high = None
         if self.bootstrap:
             resampled = bootstrap_auc(scores, targets, self.bootstrap, self.seed)
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', RuntimeWarning)
-                mean_resampled = np.nanmean(resampled[:, defined], axis=1)
+            # A resample where a defined class lost all its positives (or
+            # negatives) is NaN and left out: averaging it over fewer classes
+            # would mix a different statistic into the mAUC interval.
+            mean_resampled = resampled[:, defined].mean(axis=1)
+            dropped = int(np.isnan(mean_resampled).sum())
+            if dropped:
+                warnings.warn(
+                    f'MultiLabelAUC: {dropped} of {self.bootstrap} bootstrap '
+                    'resamples left a class with one label value; they are left '
+                    'out of the mAUC interval.',
+                    stacklevel=2,
+                )
             low, high = percentile_ci(resampled, self.ci_level)
             mean_low, mean_high = percentile_ci(mean_resampled, self.ci_level)
             metrics['mAUC_ci_low'] = 100 * float(mean_low)

@@ -266,17 +266,25 @@ class AttentionMapStore:
 
     def patch_weights(self, data_samples: list[DataSample]) -> torch.Tensor:
         """Stored maps of the batch, cropped and flipped like the images, ``(B, L)``."""
+        for sample in data_samples:
+            if 'crop_box' not in sample or 'flip' not in sample:
+                raise KeyError(
+                    'MSMAE: a data sample has no crop_box/flip, so its attention '
+                    'map cannot follow the augmentation; use '
+                    'MSMAERandomResizedCrop and add crop_box and flip to '
+                    'PackInputs.meta_keys'
+                )
+            if sample.flip and sample.get('flip_direction', 'horizontal') != (
+                'horizontal'
+            ):
+                raise ValueError(
+                    'MSMAE: only horizontal flips are followed by the attention '
+                    f'map, got {sample.flip_direction!r}'
+                )
         indices = torch.tensor([s.sample_idx for s in data_samples])
         maps = self.attention_maps[indices.to(self.attention_maps.device)]
-        boxes = torch.tensor(
-            np.stack(
-                [
-                    s.get('crop_box', np.array([0, 0, 1, 1], dtype=np.float32))
-                    for s in data_samples
-                ]
-            )
-        )
-        flips = torch.tensor([bool(s.get('flip', False)) for s in data_samples])
+        boxes = torch.tensor(np.stack([s.crop_box for s in data_samples]))
+        flips = torch.tensor([bool(s.flip) for s in data_samples])
         aligned = crop_flip_patch_maps(maps, boxes, flips, tuple(maps.shape[1:]))
         return aligned.flatten(1)
 
