@@ -4,6 +4,7 @@ DEMO_SCALE=quick shortens every schedule to a couple of epochs/iterations; the
 job still pretrains, fine-tunes, tests and segments on the real demo images.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -40,10 +41,14 @@ def test_run_demo_quick(tmp_path):
     )
     log = output_of(result)
     assert result.returncode == 0, log[-6000:]
-    for name in NIH_CLASSES:
-        assert name in log, f'per-class AUC of {name} not printed'
-    assert 'auc/mAUC' in log
-    assert 'mDice' in log
+    test_line = next(line for line in log.splitlines() if 'Epoch(test)' in line)
+    for name in [*NIH_CLASSES, 'mAUC']:
+        value = re.search(rf'auc/{name}: (\S+)', test_line)
+        assert value, f'test AUC of {name} not printed'
+        assert value[1] == 'nan' or 0 <= float(value[1]) <= 100, value[1]
+    assert 0 < float(re.search(r'auc/mAUC: (\S+)', test_line)[1]) <= 100
+    seg_test = next(line for line in log.splitlines() if 'Iter(test)' in line)
+    assert 0 < float(re.search(r'mDice: (\S+)', seg_test)[1]) <= 100
     assert 'demo finished' in log
     assert (work / 'pretrain' / 'epoch_2.pth').is_file()
     assert list((work / 'classification').glob('best_*.pth'))

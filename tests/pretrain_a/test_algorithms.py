@@ -121,7 +121,7 @@ def tiny_evax(teacher_checkpoint=None):
         final_norm=True,
     )
     if teacher_checkpoint is not None:
-        teacher['init_cfg'] = dict(type='Pretrained', checkpoint=teacher_checkpoint)
+        teacher['init_cfg'] = dict(type='CXRPretrained', checkpoint=teacher_checkpoint)
     return MODELS.build(
         dict(
             type='EVAXMIM',
@@ -169,6 +169,17 @@ def test_evax_mim_trains_student_and_freezes_teacher(tmp_path):
     out = model.reconstruct(images, torch.Generator().manual_seed(0))
     assert out['mask'].sum().item() == 2 * 8 * 64
     assert out['similarity'].abs().max() <= 1 + 1e-5
+
+
+def test_evax_mim_refuses_a_teacher_that_does_not_load(tmp_path):
+    from cxr_plugins.engine.checkpoint_io import CheckpointMismatchError
+
+    with pytest.raises(ValueError, match='CXRPretrained'):
+        tiny_evax().init_weights()
+    wrong = tmp_path / 'wrong.pth'
+    torch.save(dict(state_dict={'foo.weight': torch.zeros(1)}), wrong)
+    with pytest.raises(CheckpointMismatchError):
+        tiny_evax(str(wrong)).init_weights()
 
 
 def test_evax_mim_mask_tokens_replace_masked_patches():

@@ -6,6 +6,7 @@ algorithm, schedule, optimizer and hooks; the demo configs run as written on
 """
 
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def shrink(cfg, tmp_path):
         model.teacher.update(
             arch=TINY_VIT,
             img_size=64,
-            init_cfg=dict(type='Pretrained', checkpoint=str(teacher_file)),
+            init_cfg=dict(type='CXRPretrained', checkpoint=str(teacher_file)),
         )
         model.min_block_patches = 2
 
@@ -142,6 +143,12 @@ def test_config_trains_two_iterations(path, tmp_path, monkeypatch):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2
+    losses = {
+        key: buffer.current()
+        for key, buffer in runner.message_hub.log_scalars.items()
+        if 'loss' in key
+    }
+    assert losses and all(math.isfinite(v) for v in losses.values()), losses
     checkpoint = tmp_path / 'work' / 'epoch_1.pth'
     assert checkpoint.is_file()
     if 'demo' not in path.stem:

@@ -24,7 +24,9 @@ model = dict(
         patch_size=16,
         out_type='featmap',
         final_norm=True,
-        init_cfg=dict(type='Pretrained', checkpoint='work_dirs/teacher/backbone.pth'),
+        init_cfg=dict(
+            type='CXRPretrained', checkpoint='work_dirs/teacher/backbone.pth'
+        ),
     ),
     mask_ratio=0.4,
     min_block_patches=16,

@@ -166,6 +166,24 @@ class EVAXMIM(BaseSelfSupervisor):
         self.mask_ratio = mask_ratio
         self.min_block_patches = min_block_patches
 
+    def init_weights(self) -> None:
+        """Initialise the student; the teacher loads strictly from its checkpoint.
+
+        A teacher left random (or loaded with mmengine's non-strict
+        ``Pretrained``, which only logs mismatches) would give meaningless
+        targets without any error, so ``CXRPretrained`` is required.
+        """
+        teacher_init = self.teacher.init_cfg
+        if not (
+            isinstance(teacher_init, dict)
+            and teacher_init.get('type') == 'CXRPretrained'
+        ):
+            raise ValueError(
+                'EVAXMIM: the teacher needs init_cfg=dict(type="CXRPretrained", '
+                f'checkpoint=...) so that it loads completely; got {teacher_init!r}'
+            )
+        super().init_weights()
+
     def train(self, mode: bool = True) -> EVAXMIM:
         """Set train mode everywhere except the frozen teacher (always eval)."""
         super().train(mode)
