@@ -28,6 +28,10 @@ import torch
 
 import cxr_plugins  # noqa: F401  (compat shims: safe checkpoint loading)
 from cxr_plugins.compat import load_checkpoint_file
+from cxr_plugins.engine.checkpoint_io import (
+    extract_state_dict,
+    load_state_dict_strictly,
+)
 
 CNN_MAE_ENCODER_PREFIX = 'backbone.encoder.'
 BACKBONE_PREFIX = 'backbone.'
@@ -49,17 +53,6 @@ def detect_algorithm(state_dict: dict[str, torch.Tensor]) -> str:
     if any(key.startswith(CNN_MAE_ENCODER_PREFIX + 'features.') for key in state_dict):
         return 'cnn_mae'
     return 'vit'
-
-
-def strip_prefix(
-    state_dict: dict[str, torch.Tensor], prefix: str
-) -> dict[str, torch.Tensor]:
-    """Keep the keys that start with ``prefix``, without it."""
-    return {
-        key[len(prefix) :]: value
-        for key, value in state_dict.items()
-        if key.startswith(prefix)
-    }
 
 
 _DENSENET_TO_MMPRETRAIN = [
@@ -110,7 +103,12 @@ def vit_from_state_dict(state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
         num_heads=max(1, embed_dims // 64),
         feedforward_channels=state_dict['layers.0.ffn.layers.0.0.weight'].shape[0],
     )
-    return CXRViT(arch=arch, img_size=grid * patch_size, patch_size=patch_size)
+    return CXRViT(
+        arch=arch,
+        img_size=grid * patch_size,
+        patch_size=patch_size,
+        final_norm='ln1.weight' in state_dict,
+    )
 
 
 def densenet_from_layout(layout: str) -> torch.nn.Module:
@@ -129,21 +127,16 @@ def densenet_from_layout(layout: str) -> torch.nn.Module:
 def check_loads(
     backbone: torch.nn.Module,
     state_dict: dict[str, torch.Tensor],
+    source: str,
     allowed_missing: tuple[str, ...] = (),
-) -> tuple[list, list]:
-    """Load non-strictly, print the result, fail on unexpected missing keys."""
-    result = backbone.load_state_dict(state_dict, strict=False)
-    missing = list(result.missing_keys)
-    unexpected = list(result.unexpected_keys)
-    loaded = len(state_dict) - len(unexpected)
+) -> None:
+    """Load strictly (up to ``allowed_missing``) and print what was loaded."""
+    load_state_dict_strictly(backbone, state_dict, source, allowed_missing)
+    missing = sorted(set(backbone.state_dict()) - set(state_dict))
     print(
-        f'{type(backbone).__name__}: loaded {loaded} tensors; '
-        f'missing {missing or "none"}; unexpected {unexpected or "none"}'
+        f'{type(backbone).__name__}: loaded {len(state_dict)} tensors; '
+        f'missing (allowed) {missing or "none"}; unexpected none'
     )
-    needed = [key for key in missing if not key.startswith(allowed_missing)]
-    if needed:
-        raise KeyError(f'{type(backbone).__name__} misses keys {needed}')
-    return missing, unexpected
 
 
 def export_backbone(
@@ -160,16 +153,19 @@ def export_backbone(
     if algorithm == 'auto':
         algorithm = detect_algorithm(state_dict)
     if algorithm == 'cnn_mae':
-        backbone_state = strip_prefix(state_dict, CNN_MAE_ENCODER_PREFIX)
+        backbone_state = extract_state_dict(state_dict, CNN_MAE_ENCODER_PREFIX)
         if densenet_layout == 'mmpretrain':
             backbone_state = densenet_torchvision_to_mmpretrain(backbone_state)
-        check_loads(densenet_from_layout(densenet_layout), backbone_state)
+        check_loads(
+            densenet_from_layout(densenet_layout), backbone_state, checkpoint_file
+        )
     elif algorithm == 'vit':
-        backbone_state = strip_prefix(state_dict, BACKBONE_PREFIX)
+        backbone_state = extract_state_dict(state_dict, BACKBONE_PREFIX)
         check_loads(
             vit_from_state_dict(backbone_state),
             backbone_state,
-            allowed_missing=('ln2.',),
+            checkpoint_file,
+            allowed_missing=('ln2.*',),
         )
     else:
         raise ValueError(f'unknown algorithm {algorithm!r}')

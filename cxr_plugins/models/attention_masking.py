@@ -154,11 +154,6 @@ def attention_mask_throw(
     return MaskThrowSplit(ids_shuffle, codes, num_masked, num_thrown)
 
 
-def gather_tokens(tokens: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """Select ``tokens[b, ids[b]]`` for every sample: ``(B, L, C) -> (B, K, C)``."""
-    return torch.gather(tokens, 1, ids.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
-
-
 def crop_flip_patch_maps(
     maps: torch.Tensor,
     crop_boxes: torch.Tensor,

@@ -12,9 +12,9 @@ from cxr_plugins.models.attention_masking import (
     attention_mask_throw,
     cls_patch_attention,
     crop_flip_patch_maps,
-    gather_tokens,
     normalize_head_attention,
 )
+from cxr_plugins.models.masking import gather_tokens
 from cxr_plugins.models.selfsup.msmae import MSMAERandomResizedCrop, MSMAEViT
 
 

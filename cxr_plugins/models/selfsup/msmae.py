@@ -49,10 +49,10 @@ from ..attention_masking import (
     attention_mask_throw,
     cls_patch_attention,
     crop_flip_patch_maps,
-    gather_tokens,
     normalize_head_attention,
 )
 from ..backbones.cxr_vit import CXRViT
+from ..masking import gather_tokens
 
 
 @TRANSFORMS.register_module()
