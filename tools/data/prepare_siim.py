@@ -157,11 +157,25 @@ def main(argv: list[str] | None = None) -> dict:
         for pair, count in overlaps.items():
             if count:
                 print(f'WARNING: split lists overlap: {pair} share {count} ImageIds')
-        members = {
-            name: [i for i in dict.fromkeys(ids) if i in patients]
-            for name, ids in lists.items()
-        }
+        members, unavailable = {}, {}
+        for name, ids in lists.items():
+            unique = list(dict.fromkeys(ids))
+            members[name] = [i for i in unique if i in patients]
+            unavailable[name] = len(unique) - len(members[name])
+            if unavailable[name] and not args.skip_missing_images:
+                example = next(i for i in unique if i not in patients)
+                sys.exit(
+                    f'--split-list {name}: {unavailable[name]} ImageIds have no '
+                    f'usable RLE row and image (e.g. {example}); pass '
+                    '--skip-missing-images to leave them out'
+                )
+            if unavailable[name]:
+                print(
+                    f'WARNING: --split-list {name}: {unavailable[name]} ImageIds '
+                    'left out (no usable RLE row or image)'
+                )
     else:
+        unavailable = {}
         overlaps = {}
         assignment = patient_split(patients.values(), args.ratios, args.seed)
         members = {
@@ -205,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     summary = dict(
         rle=stats,
         missing_images=len(missing),
+        left_out_of_split_lists=unavailable,
         overlaps=overlaps,
         splits={name: len(ids) for name, ids in members.items()},
     )

@@ -1,4 +1,4 @@
-"""prepare_siim.py on challenge-style DICOMs: pixels, patient ids, masks."""
+"""prepare_siim.py: challenge-style DICOMs, and split lists naming absent ids."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 
 import cv2
 import numpy as np
+import pytest
 from cxr_test_utils import load_tool, write_dicom
 
 
@@ -58,3 +59,24 @@ def test_prepare_siim_from_dicoms(siim_sample, tmp_path):
         )
         expected = cv2.imread(str(siim_sample / row['mask']), cv2.IMREAD_GRAYSCALE)
         np.testing.assert_array_equal(mask, (expected > 0).astype(np.uint8))
+
+
+def test_split_list_naming_an_absent_image_is_an_error(siim_sample, tmp_path):
+    listed = tmp_path / 'train.txt'
+    listed.write_text('1.2.276.0.7230010.3.1.4.NOT_IN_THE_RLE_FILE\n')
+    argv = [
+        '--rle-csv',
+        str(siim_sample / 'train-rle.csv'),
+        '--images',
+        str(siim_sample / 'images'),
+        '--out-dir',
+        str(tmp_path / 'out'),
+        '--split-list',
+        f'train={listed}',
+    ]
+    tool = load_tool('tools/data/prepare_siim.py')
+    with pytest.raises(SystemExit, match='NOT_IN_THE_RLE_FILE'):
+        tool.main(argv)
+    summary = tool.main([*argv, '--skip-missing-images'])
+    assert summary['left_out_of_split_lists'] == {'train': 1}
+    assert summary['splits'] == {'train': 0}
