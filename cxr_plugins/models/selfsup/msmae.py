@@ -52,6 +52,7 @@ from ..attention_masking import (
     normalize_head_attention,
 )
 from ..backbones.cxr_vit import CXRViT
+from ..heads.masked_bce_loss import masked_bce_with_logits
 from ..masking import gather_tokens
 
 
@@ -300,11 +301,7 @@ def classification_loss(
     """
     if 'gt_score' in data_samples[0]:
         scores = torch.stack([torch.as_tensor(s.gt_score) for s in data_samples])
-        scores = scores.to(logits)
-        known = scores >= 0
-        if not known.any():
-            return logits.sum() * 0.0
-        return F.binary_cross_entropy_with_logits(logits[known], scores[known])
+        return masked_bce_with_logits(logits, scores.to(logits))
     labels = torch.cat([s.gt_label for s in data_samples]).to(logits.device)
     return F.cross_entropy(logits, labels)
 
