@@ -196,3 +196,53 @@ def test_evax_mim_mask_tokens_replace_masked_patches():
         unmasked = model.student_prediction(changed, torch.zeros_like(mask))
     assert torch.allclose(first, second, atol=1e-5)
     assert not torch.allclose(first, unmasked, atol=1e-3)
+
+
+def test_evax_mim_with_an_evax_student(tmp_path):
+    from cxr_plugins.models.backbones.cxr_vit import CXRViT
+
+    teacher = CXRViT(
+        arch=dict(TINY_VIT, embed_dims=48),
+        img_size=32,
+        patch_size=8,
+        out_type='featmap',
+        final_norm=True,
+    )
+    checkpoint = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=teacher.state_dict()), checkpoint)
+    model = MODELS.build(
+        dict(
+            type='EVAXMIM',
+            backbone=dict(type='EVAX', arch='demo', img_size=32, patch_size=8),
+            teacher=dict(
+                type='CXRViT',
+                arch=dict(TINY_VIT, embed_dims=48),
+                img_size=32,
+                patch_size=8,
+                out_type='featmap',
+                final_norm=True,
+                init_cfg=dict(type='CXRPretrained', checkpoint=str(checkpoint)),
+            ),
+            mask_ratio=0.5,
+            min_block_patches=2,
+        )
+    )
+    model.init_weights()
+    images = torch.randn(1, 3, 32, 32)
+    mask = torch.zeros(1, 16, dtype=torch.bool)
+    mask[0, :8] = True
+    changed = images.clone()
+    changed[..., :16, :] = torch.randn(1, 3, 16, 32)  # only masked patches differ
+    model.eval()
+    with torch.no_grad():
+        first = model.student_prediction(images, mask)
+        second = model.student_prediction(changed, mask)
+    torch.testing.assert_close(first, second)
+    model.train()
+    loss = model(torch.randn(2, 3, 32, 32), [], mode='loss')['loss']
+    loss.backward()
+    assert model.mask_token.grad.abs().sum() > 0
+    assert all(
+        p.grad is not None and p.grad.abs().sum() > 0
+        for p in model.backbone.blocks[0].mlp.parameters()
+    )

@@ -229,27 +229,57 @@ class EVAX(nn.Module):
             return int(name.split('.')[1]) + 1, max_depth
         return max_depth - 1, max_depth
 
-    def _embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+    @property
+    def patch_resolution(self) -> tuple[int, int]:
+        """Patch grid of the configured ``img_size``."""
+        return tuple(self.patch_embed.grid_size)
+
+    def _embed(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        mask_token: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple]:
         tokens = self.patch_embed(x)  # (B, H, W, C): dynamic_img_size
         if self.stop_grad_patch_embed:
             tokens = tokens.detach()
         batch, height, width, channels = tokens.shape
+        tokens = tokens.reshape(batch, height * width, channels)
+        if mask is not None:
+            weight = mask.unsqueeze(-1).to(tokens.dtype)
+            tokens = tokens * (1 - weight) + mask_token.to(tokens.dtype) * weight
         pos_embed = resample_abs_pos_embed(
             self.pos_embed,
             new_size=(height, width),
             old_size=self.patch_embed.grid_size,
             num_prefix_tokens=1,
         )
-        tokens = torch.cat(
-            [
-                self.cls_token.expand(batch, -1, -1),
-                tokens.reshape(batch, height * width, channels),
-            ],
-            dim=1,
-        )
+        tokens = torch.cat([self.cls_token.expand(batch, -1, -1), tokens], dim=1)
         tokens = self.pos_drop(tokens + pos_embed)
         rope = self.rope.get_embed(shape=(height, width))
         return tokens, rope, (height, width)
+
+    def forward_with_mask_tokens(
+        self, images: torch.Tensor, mask: torch.Tensor, mask_token: torch.Tensor
+    ) -> torch.Tensor:
+        """Last-block patch tokens with masked patch embeddings replaced.
+
+        The student path of EVA-X-style MIM (:class:`~cxr_plugins.models.
+        selfsup.EVAXMIM`): mask tokens enter the encoder input in place of the
+        masked patches (BEiT/EVA-02 style), before the position embedding.
+
+        Args:
+            images: ``(B, C, H, W)`` normalised images.
+            mask: ``(B, L)`` boolean patch mask, ``True`` = replace.
+            mask_token: ``(1, 1, D)`` learnable token.
+
+        Returns:
+            ``(B, L, D)`` patch tokens (cls token removed).
+        """
+        tokens, rope, _ = self._embed(images, mask, mask_token)
+        for block in self.blocks:
+            tokens = block(tokens, rope=rope)
+        return tokens[:, 1:]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Return a tuple of features, one per ``out_indices`` entry."""
