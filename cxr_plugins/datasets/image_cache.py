@@ -33,8 +33,12 @@ FORMAT_VERSION = 1
 
 
 def cache_key(path: str | os.PathLike, root: str | os.PathLike) -> str:
-    """The key of ``path`` in a cache built from ``root`` (POSIX, relative)."""
-    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    """The key of ``path`` in a cache built from ``root`` (POSIX, relative).
+
+    Both sides are resolved (symlinks followed), so a data folder reached
+    through a link finds the entries of a cache built from its real path.
+    """
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
     return Path(relative).as_posix()
 
 
