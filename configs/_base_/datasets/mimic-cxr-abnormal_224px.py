@@ -1,3 +1,5 @@
+_base_ = ['./cxr_224px_common.py']
+
 # MIMIC-CXR-JPG normal/abnormal (the MIMIC MAE-ViT seed's task: abnormal = any
 # explicit NegBio positive among 12 findings), AP/PA views, official split.
 dataset_type = 'MIMICCXR'
@@ -19,65 +21,27 @@ data_preprocessor = dict(
     to_rgb=False,
 )
 
-train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
-    dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
-    ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
-    dict(
-        type='ResizeEdge',
-        scale=256,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic',
-    ),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         split='train',
-        pipeline=train_pipeline,
         **tables,
     ),
 )
 val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         split='val',
-        test_mode=True,
-        pipeline=test_pipeline,
         **tables,
     ),
 )
 test_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         split='test',
-        test_mode=True,
-        pipeline=test_pipeline,
         **tables,
     ),
 )

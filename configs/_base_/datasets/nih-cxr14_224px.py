@@ -1,3 +1,5 @@
+_base_ = ['./cxr_224px_common.py']
+
 # NIH ChestX-ray14 at 224 px with the official split as medical_mae / EVA-X
 # ship it (<png> <14 x 0/1> lists, 75,312 / 11,212 / 25,596 images). For MRM's
 # random split use ann_file='mrm_splits/{train_list,val_list,test_list}.txt'
@@ -10,67 +12,27 @@ data_preprocessor = dict(
     num_classes=14, mean=[128.928] * 3, std=[64.26] * 3, to_rgb=False
 )
 
-train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
-    dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
-    ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
-    dict(
-        type='ResizeEdge',
-        scale=256,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic',
-    ),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='train_official.txt',
         data_prefix='images',
-        pipeline=train_pipeline,
     ),
 )
 val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='val_official.txt',
         data_prefix='images',
-        test_mode=True,
-        pipeline=test_pipeline,
     ),
 )
 test_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='test_official.txt',
         data_prefix='images',
-        test_mode=True,
-        pipeline=test_pipeline,
     ),
 )
-val_evaluator = dict(type='MultiLabelAUC')
-test_evaluator = val_evaluator
