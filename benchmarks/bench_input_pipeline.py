@@ -31,11 +31,11 @@ from PIL import Image
 from torchvision import transforms as T
 
 from benchmarks.common import SHARED_DATA, machine_line, median, print_table, timed
-from cxr_plugins.datasets.image_cache import build_image_cache
 from cxr_plugins.datasets.transforms.fast_loading import (
     CachedXRayRandomResizedCrop,
     FastXRayRandomResizedCrop,
 )
+from cxr_plugins.datasets.transforms.image_cache import build_image_cache
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

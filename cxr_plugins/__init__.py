@@ -6,11 +6,11 @@ registries. Segmentation modules live in :mod:`cxr_plugins.seg`, which the
 segmentation configs import (it registers into mmseg's registries).
 """
 
-from . import compat
-from .version import __version__
+from cxr_plugins import compat
+from cxr_plugins.version import __version__
 
 compat.apply()
 
-from . import datasets, engine, evaluation, models  # noqa: E402  (registration)
+from cxr_plugins import datasets, engine, evaluation, models  # noqa: E402  (registration)
 
 __all__ = ['__version__', 'compat', 'datasets', 'engine', 'evaluation', 'models']

@@ -19,7 +19,7 @@ a narrowly scoped wrapper, and each one says why below.
    untrusted pickles still cannot run code. Legacy pickles load only after an
    explicit opt-in (:func:`allow_unsafe_load`, the ``--unsafe-load`` flag of the
    tools, or ``CXR_UNSAFE_LOAD=1``). Checkpoints are written atomically (temp
-   file + rename, :mod:`cxr_plugins.engine.checkpoint_io`).
+   file + rename, :mod:`cxr_plugins.engine.checkpoint`).
 3. CPU multi-process training. mmengine's pytorch launcher calls
    ``torch.cuda.set_device`` unconditionally; we skip it when CUDA is absent so
    ``torchrun`` + gloo runs on CPU (CI tests distributed training that way).
@@ -297,8 +297,8 @@ def _patch_cpu_pytorch_launcher() -> None:
 
 
 def _install_atomic_checkpoint_save() -> None:
-    """Crash-safe checkpoint writes (see :mod:`cxr_plugins.engine.checkpoint_io`)."""
-    from .engine.checkpoint_io import install_atomic_checkpoint_save
+    """Crash-safe checkpoint writes (see :mod:`cxr_plugins.engine.checkpoint`)."""
+    from cxr_plugins.engine.checkpoint import install_atomic_checkpoint_save
 
     install_atomic_checkpoint_save()
 

@@ -28,7 +28,7 @@ import torch
 
 import cxr_plugins  # noqa: F401  (compat shims: safe checkpoint loading)
 from cxr_plugins.compat import load_checkpoint_file
-from cxr_plugins.engine.checkpoint_io import (
+from cxr_plugins.engine.checkpoint import (
     extract_state_dict,
     load_state_dict_strictly,
 )

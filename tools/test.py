@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 import inspect
 import os.path as osp
-import sys
-from pathlib import Path
 
 from mmengine.registry import METRICS
 from mmengine.runner import Runner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _launch import add_common_args, load_config  # noqa: E402
+from cxr_plugins.apis.launch import add_common_args, load_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from mmengine.runner import Runner
 from torch.distributed.elastic.multiprocessing.errors import record
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _launch import add_common_args, load_config  # noqa: E402
+from cxr_plugins.apis.launch import add_common_args, load_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxr_plugins.datasets.image_report import load_iu_xray_reports
-from cxr_plugins.models.text.tokenizer import train_report_tokenizer
+from cxr_plugins.datasets.text_tokenizer import train_report_tokenizer
 
 
 def parse_args() -> argparse.Namespace:

@@ -7,7 +7,7 @@ Example:
     >>> predict_image(model, 'data/demo/nih14_64px/images/00000001_000.png')
 """
 
-from .inference import (
+from cxr_plugins.apis.inference import (
     build_test_pipeline,
     class_names_from_config,
     find_images,

@@ -5,7 +5,7 @@ Pure key-mapping functions; nothing is registered. The CLI is
 ``tools/convert/convert_checkpoint.py``.
 """
 
-from .common import (
+from cxr_plugins.convert.common import (
     ConversionError,
     ConversionReport,
     MappedWeights,
@@ -14,7 +14,12 @@ from .common import (
     resample_position_embedding,
     unwrap_checkpoint,
 )
-from .dispatch import FORMATS, convert_checkpoint, detect_format, map_weights
+from cxr_plugins.convert.dispatch import (
+    FORMATS,
+    convert_checkpoint,
+    detect_format,
+    map_weights,
+)
 
 __all__ = [
     'FORMATS',

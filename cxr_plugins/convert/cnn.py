@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .common import MappedWeights, strip_prefixes
+from cxr_plugins.convert.common import MappedWeights, strip_prefixes
 
 # torchvision's own fix-up for DenseNet weights saved before torch 0.4.
 _OLD_DENSENET_NAME = re.compile(

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .cnn import byol_to_resnet, densenet_to_torchvision, moco_to_resnet, swav_to_resnet
-from .common import (
+from cxr_plugins.convert.cnn import (
+    byol_to_resnet,
+    densenet_to_torchvision,
+    moco_to_resnet,
+    swav_to_resnet,
+)
+from cxr_plugins.convert.common import (
     ConversionError,
     ConversionReport,
     MappedWeights,
@@ -26,8 +31,12 @@ from .common import (
     strip_prefixes,
     unwrap_checkpoint,
 )
-from .eva import eva_to_evax, infer_evax_arch
-from .vit import hf_vitmae_to_timm, route_final_norm, timm_vit_to_mmpretrain
+from cxr_plugins.convert.eva import eva_to_evax, infer_evax_arch
+from cxr_plugins.convert.vit import (
+    hf_vitmae_to_timm,
+    route_final_norm,
+    timm_vit_to_mmpretrain,
+)
 
 VIT_FORMATS = ('medical_mae', 'mrm', 'msmae', 'hf_vitmae')
 FORMATS = (*VIT_FORMATS, 'evax', 'densenet', 'moco', 'byol', 'swav')
@@ -157,7 +166,7 @@ def build_target(
 
 
 def _infer_vit_arch(state_dict: Mapping[str, torch.Tensor]) -> dict:
-    from .vit import infer_vit_geometry
+    from cxr_plugins.convert.vit import infer_vit_geometry
 
     geometry = infer_vit_geometry(state_dict)
     return dict(

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 import torch
 
-from .common import MappedWeights, strip_prefixes
-from .vit import rename_by_rules
+from cxr_plugins.convert.common import MappedWeights, strip_prefixes
+from cxr_plugins.convert.vit import rename_by_rules
 
 EVA_RENAMES = (
     (r'^(blocks\.\d+\.mlp)\.w12\.', r'\1.fc1.'),

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .common import MappedWeights
+from cxr_plugins.convert.common import MappedWeights
 
 #: timm ViT name -> mmpretrain ViT name (regex on the full key).
 TIMM_TO_MMPRETRAIN = (

@@ -1,25 +1,27 @@
 """Chest X-ray datasets and transforms (mmpretrain registry)."""
 
-from . import transforms
-from .bad_image_hook import CXRBadImageReportHook
-from .base import CXRBaseDataset, LabelTable
-from .chexpert import (
+from cxr_plugins.datasets import transforms
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.chexpert import (
     CHEXPERT_CLASSES,
     CHEXPERT_COMPETITION_CLASSES,
     SEED_UNCERTAIN_POLICY,
     CheXpert,
 )
-from .covidx import COVIDX_2_CLASSES, COVIDX_3_CLASSES, COVIDx
-from .image_folder import CXRImageFolder
-from .leakage import PatientLeakageError, assert_no_leakage, find_overlaps
-from .mimic_cxr import MIMICCXR
-from .nih_cxr14 import NIH_CLASSES, NIHChestXray14
-from .rsna_pneumonia import RSNA_CLASSES, RSNAPneumonia
-from .tables import LabelTableError
+from cxr_plugins.datasets.covidx import COVIDX_2_CLASSES, COVIDX_3_CLASSES, COVIDx
+from cxr_plugins.datasets.image_folder import CXRImageFolder
+from cxr_plugins.datasets.leakage import (
+    PatientLeakageError,
+    assert_no_leakage,
+    find_overlaps,
+)
+from cxr_plugins.datasets.mimic_cxr import MIMICCXR
+from cxr_plugins.datasets.nih_cxr14 import NIH_CLASSES, NIHChestXray14
+from cxr_plugins.datasets.rsna_pneumonia import RSNA_CLASSES, RSNAPneumonia
+from cxr_plugins.datasets.tables import LabelTableError
 
 __all__ = [
     'transforms',
-    'CXRBadImageReportHook',
     'CXRBaseDataset',
     'LabelTable',
     'CHEXPERT_CLASSES',
@@ -40,4 +42,4 @@ __all__ = [
     'RSNAPneumonia',
     'LabelTableError',
 ]
-from .image_report import CXRImageReportDataset, MRMTokenizeReport  # noqa: F401
+from cxr_plugins.datasets.image_report import CXRImageReportDataset, MRMTokenizeReport  # noqa: F401

@@ -24,9 +24,9 @@ import numpy as np
 from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
-from .leakage import assert_no_leakage
-from .splits import patient_fraction_mask, patient_split_mask
-from .transforms.loading import BadXRayImageError
+from cxr_plugins.datasets.leakage import assert_no_leakage
+from cxr_plugins.datasets.splits import patient_fraction_mask, patient_split_mask
+from cxr_plugins.datasets.transforms.loading import BadXRayImageError
 
 
 def _compact_strings(values: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from mmpretrain.registry import DATASETS
 
-from .base import CXRBaseDataset, LabelTable
-from .tables import (
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
     check_values,

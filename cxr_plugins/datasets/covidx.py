@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from mmpretrain.registry import DATASETS
 
-from .base import CXRBaseDataset, LabelTable
-from .tables import LabelTableError, check_unique
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.tables import LabelTableError, check_unique
 
 # EVA-X's class order for the two COVIDx 9 tasks.
 COVIDX_3_CLASSES = ('normal', 'pneumonia', 'COVID-19')

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from mmpretrain.registry import DATASETS
 
-from .base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.dcm', '.dicom', '.bmp', '.tif', '.tiff')
 

@@ -22,7 +22,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
-from ..models.text.tokenizer import (
+from cxr_plugins.datasets.text_tokenizer import (
     encode_report,
     load_report_tokenizer,
     whole_word_mask,

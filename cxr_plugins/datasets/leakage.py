@@ -68,7 +68,7 @@ def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
     """
     import pandas as pd
 
-    from .tables import LabelTableError
+    from cxr_plugins.datasets.tables import LabelTableError
 
     if scheme not in ID_SCHEMES:
         raise ValueError(f'scheme must be one of {ID_SCHEMES}, got {scheme!r}')

@@ -13,9 +13,14 @@ import pandas as pd
 from mmengine.logging import print_log
 from mmpretrain.registry import DATASETS
 
-from .base import CXRBaseDataset, LabelTable
-from .chexpert import apply_uncertain_policy
-from .tables import LabelTableError, check_unique, check_values, read_csv_table
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.chexpert import apply_uncertain_policy
+from cxr_plugins.datasets.tables import (
+    LabelTableError,
+    check_unique,
+    check_values,
+    read_csv_table,
+)
 
 MIMIC_LABEL_COLUMNS = (
     'Atelectasis',

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from mmpretrain.registry import DATASETS
 
-from .base import CXRBaseDataset, LabelTable
-from .tables import (
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
     extract_ids,

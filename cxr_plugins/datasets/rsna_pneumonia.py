@@ -9,8 +9,13 @@ import numpy as np
 import pandas as pd
 from mmpretrain.registry import DATASETS
 
-from .base import CXRBaseDataset, LabelTable
-from .tables import LabelTableError, check_unique, read_csv_table, read_split_file
+from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.tables import (
+    LabelTableError,
+    check_unique,
+    read_csv_table,
+    read_split_file,
+)
 
 RSNA_CLASSES = ('normal', 'pneumonia')
 

@@ -1,5 +1,5 @@
-"""Hooks and optimizer helpers (mmpretrain registry)."""
+"""Hooks, checkpoint I/O and optimizer constructors (mmpretrain registry)."""
 
-from . import hooks
+from cxr_plugins.engine import checkpoint, hooks
 
-__all__ = ['hooks']
+__all__ = ['checkpoint', 'hooks']

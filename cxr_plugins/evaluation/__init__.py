@@ -1,5 +1,5 @@
 """Metrics for chest X-ray tasks (mmpretrain registry)."""
 
-from . import metrics
+from cxr_plugins.evaluation import metrics
 
 __all__ = ['metrics']

@@ -1,5 +1,9 @@
-"""Backbones, heads and self-supervised algorithms (mmpretrain registry)."""
+"""Backbones, losses and self-supervised algorithms (mmpretrain registry).
 
-from . import backbones, heads, selfsup, text, utils
+The mmseg-registered parts (``necks``, ``losses.focal_loss``,
+``backbones.smp_backbone``) are imported by :mod:`cxr_plugins.seg` only.
+"""
 
-__all__ = ['backbones', 'heads', 'selfsup', 'text', 'utils']
+from cxr_plugins.models import backbones, losses, selfsup, utils
+
+__all__ = ['backbones', 'losses', 'selfsup', 'utils']

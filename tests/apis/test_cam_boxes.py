@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cxr_plugins.visualization.cam_boxes import (
+from cxr_plugins.evaluation.metrics.cam_localisation import (
     Box,
     best_threshold,
     box_mask,

@@ -8,7 +8,7 @@ from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
 
 import cxr_plugins  # noqa: F401  (registration)
-from cxr_plugins.models.heads import masked_bce_with_logits
+from cxr_plugins.models.losses import masked_bce_with_logits
 from cxr_plugins.models.utils import mix_multi_hot
 
 

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cxr_plugins.datasets import CXRBadImageReportHook, CXRImageFolder
+from cxr_plugins.datasets import CXRImageFolder
 from cxr_plugins.datasets.transforms import BadXRayImageError
+from cxr_plugins.engine.hooks import CXRBadImageReportHook
 
 PIPELINE = [dict(type='LoadXRayImage'), dict(type='PackInputs')]
 

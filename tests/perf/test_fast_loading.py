@@ -13,14 +13,12 @@ from scipy.stats import ks_2samp
 from torchvision.transforms import RandomResizedCrop
 
 import cxr_plugins  # noqa: F401  (registers the transforms)
-from cxr_plugins.datasets.image_cache import (
+from cxr_plugins.datasets.transforms.fast_loading import sample_crop_box
+from cxr_plugins.datasets.transforms.grey_decoding import decode_grey_region
+from cxr_plugins.datasets.transforms.image_cache import (
     XRayImageCache,
     build_image_cache,
     fit_longer_side,
-)
-from cxr_plugins.datasets.transforms.fast_loading import (
-    decode_grey_region,
-    sample_crop_box,
 )
 from cxr_plugins.datasets.transforms.loading import BadXRayImageError, min_max_to_uint8
 

@@ -172,7 +172,7 @@ def test_evax_mim_trains_student_and_freezes_teacher(tmp_path):
 
 
 def test_evax_mim_refuses_a_teacher_that_does_not_load(tmp_path):
-    from cxr_plugins.engine.checkpoint_io import CheckpointMismatchError
+    from cxr_plugins.engine.checkpoint import CheckpointMismatchError
 
     with pytest.raises(ValueError, match='CXRPretrained'):
         tiny_evax().init_weights()

@@ -1,9 +1,9 @@
-"""Unit tests of cxr_plugins.models.masking (pure torch)."""
+"""Unit tests of cxr_plugins.models.selfsup.masking (pure torch)."""
 
 import pytest
 import torch
 
-from cxr_plugins.models.masking import (
+from cxr_plugins.models.selfsup.masking import (
     block_wise_masking,
     gather_tokens,
     num_masked_patches,

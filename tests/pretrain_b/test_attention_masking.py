@@ -5,7 +5,8 @@ import pytest
 import torch
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 
-from cxr_plugins.models.attention_masking import (
+from cxr_plugins.datasets.transforms.msmae_crop import MSMAERandomResizedCrop
+from cxr_plugins.models.selfsup.attention_masking import (
     KEPT,
     MASKED,
     THROWN,
@@ -14,8 +15,8 @@ from cxr_plugins.models.attention_masking import (
     crop_flip_patch_maps,
     normalize_head_attention,
 )
-from cxr_plugins.models.masking import gather_tokens
-from cxr_plugins.models.selfsup.msmae import MSMAERandomResizedCrop, MSMAEViT
+from cxr_plugins.models.selfsup.masking import gather_tokens
+from cxr_plugins.models.selfsup.msmae import MSMAEViT
 
 
 @pytest.mark.parametrize(

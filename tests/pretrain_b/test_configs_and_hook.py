@@ -12,8 +12,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from cxr_plugins.datasets.image_report import load_iu_xray_reports
+from cxr_plugins.datasets.text_tokenizer import train_report_tokenizer
 from cxr_plugins.engine.hooks.msmae_attention import is_refresh_epoch
-from cxr_plugins.models.text import train_report_tokenizer
 
 CONFIG_DIR = 'configs/pretrain'
 MSMAE_FULL = 'msmae/msmae_vit-base-p16_dec512d8b_1xb64-300e_imagefolder.py'
@@ -234,7 +234,7 @@ def test_sam_classifier_trains_on_kept_patches_and_predicts_on_full(arch):
     loss = model.loss(inputs, samples)['loss']
     torch.manual_seed(0)
     weights = model.patch_weights(samples)
-    from cxr_plugins.models.attention_masking import KEPT, attention_mask_throw
+    from cxr_plugins.models.selfsup.attention_masking import KEPT, attention_mask_throw
 
     codes = attention_mask_throw(weights, 0.45, 0.3).codes
     assert (codes == KEPT).sum(1).tolist() == [4, 4]

@@ -13,14 +13,17 @@ from cxr_plugins.datasets.image_report import (
     MRMTokenizeReport,
     load_iu_xray_reports,
 )
-from cxr_plugins.models.text import (
+from cxr_plugins.datasets.text_tokenizer import (
+    CLS_ID,
+    IGNORE_INDEX,
+    MASK_ID,
+    PAD_ID,
     encode_report,
     load_report_tokenizer,
-    masked_lm_loss,
     train_report_tokenizer,
     whole_word_mask,
 )
-from cxr_plugins.models.text.tokenizer import CLS_ID, IGNORE_INDEX, MASK_ID, PAD_ID
+from cxr_plugins.models.selfsup.report_encoder import masked_lm_loss
 
 
 @pytest.fixture(scope='module')

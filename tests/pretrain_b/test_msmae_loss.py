@@ -7,7 +7,11 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import cxr_plugins  # noqa: F401
-from cxr_plugins.models.attention_masking import MASKED, THROWN, attention_mask_throw
+from cxr_plugins.models.selfsup.attention_masking import (
+    MASKED,
+    THROWN,
+    attention_mask_throw,
+)
 from cxr_plugins.models.selfsup.msmae import classification_loss
 
 CONFIG = (

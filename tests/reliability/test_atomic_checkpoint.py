@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from cxr_plugins.compat import load_checkpoint_file
-from cxr_plugins.engine.checkpoint_io import atomic_write_bytes
+from cxr_plugins.engine.checkpoint import atomic_write_bytes
 
 
 def _run_in_child(code: str, file_size_limit: int) -> int:

@@ -11,7 +11,6 @@ loads ``strict=False`` and carries on).
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from safetensors.torch import save_file
 
 from cxr_plugins import compat
 from cxr_plugins.compat import UnsafeCheckpointError
-from cxr_plugins.engine.checkpoint_io import CheckpointMismatchError, CXRPretrained
+from cxr_plugins.engine.checkpoint import CheckpointMismatchError, CXRPretrained
 from cxr_plugins.models.backbones.cxr_vit import CXRViT
 
 TOOLS_DIR = Path(__file__).resolve().parents[2] / 'tools'
@@ -85,11 +84,8 @@ def test_legacy_namespace_pickle_needs_unsafe_load_flag(tmp_path, no_unsafe_opt_
     with pytest.raises(UnsafeCheckpointError, match='--unsafe-load'):
         _load_checkpoint(str(legacy))
 
-    sys.path.insert(0, str(TOOLS_DIR))
-    try:
-        from _launch import add_common_args, load_config
-    finally:
-        sys.path.remove(str(TOOLS_DIR))
+    from cxr_plugins.apis.launch import add_common_args, load_config
+
     config = tmp_path / 'empty.py'
     config.write_text('model = dict()\n')
     parser = argparse.ArgumentParser()

@@ -9,8 +9,11 @@ import numpy as np
 import torch
 
 import cxr_plugins.seg  # noqa: F401  (registration)
-from cxr_plugins.seg.datasets import CXRBinaryMaskDataset, SIIMPneumothoraxDataset
-from cxr_plugins.seg.samplers import PositiveNegativeSampler
+from cxr_plugins.datasets.samplers import PositiveNegativeSampler
+from cxr_plugins.datasets.segmentation import (
+    CXRBinaryMaskDataset,
+    SIIMPneumothoraxDataset,
+)
 
 
 class _FlagDataset:
@@ -42,7 +45,7 @@ def test_sampler_caps_negatives_and_splits_ranks(monkeypatch):
     flags = [True] * 10 + [False] * 2
     sampler = PositiveNegativeSampler(_FlagDataset(flags), negative_ratio=0.4, seed=0)
     assert len(sampler) == 12
-    monkeypatch.setattr('cxr_plugins.seg.samplers.get_dist_info', lambda: (1, 2))
+    monkeypatch.setattr('cxr_plugins.datasets.samplers.get_dist_info', lambda: (1, 2))
     flags = [True] * 5 + [False] * 50
     rank1 = PositiveNegativeSampler(_FlagDataset(flags), seed=0)
     assert len(rank1) == 4 and len(list(rank1)) == 4  # 5 + 2 = 7 -> 8 / 2

@@ -10,9 +10,9 @@ from mmseg.models.losses.focal_loss import py_sigmoid_focal_loss
 from mmseg.structures import SegDataSample
 
 import cxr_plugins.seg  # noqa: F401  (registration)
-from cxr_plugins.seg.losses import CXRFocalLoss
-from cxr_plugins.seg.metrics import SIIMDice, per_image_dice
-from cxr_plugins.seg.necks import SimpleFeaturePyramid
+from cxr_plugins.evaluation.metrics.siim_dice import SIIMDice, per_image_dice
+from cxr_plugins.models.losses.focal_loss import CXRFocalLoss
+from cxr_plugins.models.necks.simple_feature_pyramid import SimpleFeaturePyramid
 
 
 def _mask(*rows):

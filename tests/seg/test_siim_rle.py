@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cxr_plugins.seg.siim import (
+from cxr_plugins.datasets.siim_rle import (
     patient_split,
     read_id_list,
     read_rle_csv,

@@ -26,14 +26,14 @@ from tqdm import tqdm
 
 from cxr_plugins import compat
 from cxr_plugins.apis.inference import init_classifier, prepare_batch
-from cxr_plugins.visualization import compute_cams
-from cxr_plugins.visualization.cam_boxes import (
+from cxr_plugins.evaluation.metrics.cam_localisation import (
     DEFAULT_THRESHOLDS,
     best_threshold,
     cam_box_ious,
     localisation_scores,
     read_nih_boxes,
 )
+from cxr_plugins.visualization import compute_cams
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -16,8 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxr_plugins.evaluation.metrics.plots import save_roc_curves
-from cxr_plugins.visualization.curves import read_predictions_csv, roc_overview
+from cxr_plugins.visualization.curves import (
+    read_predictions_csv,
+    roc_overview,
+    save_roc_curves,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,11 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.registry import DATASETS, MODELS
 
 import cxr_plugins  # noqa: F401  (registration)
-from cxr_plugins.models.attention_masking import MASKED, THROWN, attention_mask_throw
+from cxr_plugins.models.selfsup.attention_masking import (
+    MASKED,
+    THROWN,
+    attention_mask_throw,
+)
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402

@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from cxr_plugins.datasets.image_cache import build_image_cache
+from cxr_plugins.datasets.transforms.image_cache import build_image_cache
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png'}
 

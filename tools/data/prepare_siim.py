@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from cxr_plugins.datasets.transforms.loading import read_dicom_grey
-from cxr_plugins.seg.siim import (
+from cxr_plugins.datasets.siim_rle import (
     is_positive,
     patient_split,
     read_id_list,

@@ -1,7 +1,14 @@
 """Training hooks (mmpretrain registry)."""
 
-from .nan_guard import NaNGuardHook, NonFiniteLossError
-from .rng_state import RNGStateHook
+from cxr_plugins.engine.hooks.bad_image_report import CXRBadImageReportHook
+from cxr_plugins.engine.hooks.msmae_attention import MSMAEAttentionHook
+from cxr_plugins.engine.hooks.nan_guard import NaNGuardHook, NonFiniteLossError
+from cxr_plugins.engine.hooks.rng_state import RNGStateHook
 
-__all__ = ['NaNGuardHook', 'NonFiniteLossError', 'RNGStateHook']
-from .msmae_attention import MSMAEAttentionHook  # noqa: F401
+__all__ = [
+    'CXRBadImageReportHook',
+    'MSMAEAttentionHook',
+    'NaNGuardHook',
+    'NonFiniteLossError',
+    'RNGStateHook',
+]

@@ -1,8 +1,12 @@
 """Metrics for chest X-ray tasks (mmpretrain registry)."""
 
-from .auc_math import bootstrap_auc, per_class_auc, weighted_auc
-from .cls_metrics import CXRClsMetrics
-from .multilabel_auc import MultiLabelAUC
+from cxr_plugins.evaluation.metrics.auc_math import (
+    bootstrap_auc,
+    per_class_auc,
+    weighted_auc,
+)
+from cxr_plugins.evaluation.metrics.cls_metrics import CXRClsMetrics
+from cxr_plugins.evaluation.metrics.multilabel_auc import MultiLabelAUC
 
 __all__ = [
     'CXRClsMetrics',

@@ -24,7 +24,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from .plots import save_roc_curves
+from cxr_plugins.visualization.curves import save_roc_curves
 
 
 @METRICS.register_module()

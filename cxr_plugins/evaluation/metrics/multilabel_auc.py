@@ -23,8 +23,12 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
-from .auc_math import bootstrap_auc, per_class_auc, percentile_ci
-from .plots import save_roc_curves
+from cxr_plugins.evaluation.metrics.auc_math import (
+    bootstrap_auc,
+    per_class_auc,
+    percentile_ci,
+)
+from cxr_plugins.visualization.curves import save_roc_curves
 
 
 def _as_numpy(value: torch.Tensor | np.ndarray) -> np.ndarray:

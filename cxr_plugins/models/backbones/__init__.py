@@ -4,8 +4,8 @@ ResNet-50 is mmpretrain's ``ResNet`` (torchvision key names) and any timm
 model is mmpretrain's ``TIMMBackbone``; both need no code here.
 """
 
-from .cxr_vit import CXRViT
-from .eva_x import EVAX
-from .torchvision_densenet import CXRDenseNet
+from cxr_plugins.models.backbones.cxr_vit import CXRViT
+from cxr_plugins.models.backbones.eva_x import EVAX
+from cxr_plugins.models.backbones.torchvision_densenet import CXRDenseNet
 
 __all__ = ['CXRDenseNet', 'CXRViT', 'EVAX']

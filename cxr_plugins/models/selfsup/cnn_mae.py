@@ -15,14 +15,13 @@ line is commented out); ``loss_region='all'`` reproduces that.
 
 from __future__ import annotations
 
-import segmentation_models_pytorch as smp
 import torch
 from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..masking import patch_zero_masking
+from cxr_plugins.models.selfsup.masking import patch_zero_masking
 
 LOSS_REGIONS = ('masked', 'all')
 
@@ -95,6 +94,8 @@ class CNNMAE(BaseModel):
         super().__init__(
             data_preprocessor=MODELS.build(preprocessor_cfg), init_cfg=init_cfg
         )
+        import segmentation_models_pytorch as smp  # optional [seg] extra
+
         self.backbone: nn.Module = smp.Unet(
             encoder_name=encoder_name,
             encoder_weights=None,

@@ -30,7 +30,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..masking import block_wise_masking, patch_mask_to_pixels
+from cxr_plugins.models.selfsup.masking import block_wise_masking, patch_mask_to_pixels
 
 
 def vit_patch_tokens_with_mask_tokens(

@@ -17,7 +17,7 @@ import torch
 from mmpretrain.models.selfsup import MAE
 from mmpretrain.registry import MODELS
 
-from ..masking import patch_mask_to_pixels
+from cxr_plugins.models.selfsup.masking import patch_mask_to_pixels
 
 
 @MODELS.register_module()

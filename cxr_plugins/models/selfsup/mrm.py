@@ -8,14 +8,14 @@ Image branch: an MAE ViT encodes the randomly masked (0.75) image resized to
 *high-resolution* input (448, 32x32 patches, ``norm_pix_loss``). Report branch:
 whole-word-masked report tokens (done in the data pipeline by
 :class:`~cxr_plugins.datasets.MRMTokenizeReport`) go through a small BERT
-(:class:`~cxr_plugins.models.text.MRMReportEncoder`) whose token embeddings
+(:class:`~.report_encoder.MRMReportEncoder`) whose token embeddings
 receive the mean of the visible image tokens projected to the text width.
 Loss = image MSE + MLM CE (1:1).
 
 Built on mmpretrain's ``MAEViT`` / ``MAEPretrainDecoder`` / ``MAEPretrainHead``.
 Where the released code (RL4M/MRM-pytorch) differs: its MLM cross-entropy runs
 over all positions, padding and unmasked tokens included; here only masked
-tokens count (:func:`~cxr_plugins.models.text.masked_lm_loss`). It projects each
+tokens count (:func:`~.report_encoder.masked_lm_loss`). It projects each
 visible token then averages; a linear map commutes with the mean, so this
 averages then projects (same result, cheaper).
 """
@@ -29,10 +29,10 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..backbones.cxr_vit import CXRViT
-from ..text import masked_lm_loss
-from ..text.tokenizer import IGNORE_INDEX
-from .mae import decode_reconstruction
+from cxr_plugins.datasets.text_tokenizer import IGNORE_INDEX
+from cxr_plugins.models.backbones.cxr_vit import CXRViT
+from cxr_plugins.models.selfsup.mae import decode_reconstruction
+from cxr_plugins.models.selfsup.report_encoder import masked_lm_loss
 
 
 @MODELS.register_module()
@@ -51,7 +51,7 @@ class MRM(BaseSelfSupervisor):
         neck: ``MAEPretrainDecoder`` config; ``patch_size`` is the
             *high-resolution* patch (32 for 448 input).
         head: ``MAEPretrainHead`` config with the same high-resolution patch.
-        text_encoder: :class:`~cxr_plugins.models.text.MRMReportEncoder` config.
+        text_encoder: :class:`~.report_encoder.MRMReportEncoder` config.
         encoder_size: Side the image is resized to for the encoder (224).
         **kwargs: Passed to ``BaseSelfSupervisor``.
 

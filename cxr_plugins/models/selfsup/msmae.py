@@ -19,7 +19,7 @@ Where the released code (Talented-Q/MSMAE) differs:
 - its attention map follows the crop incorrectly (it slices the top-left cells
   of the map); here the stored full-image patch-grid map is resampled inside
   the sample's recorded crop box and flipped with it
-  (:func:`~cxr_plugins.models.attention_masking.crop_flip_patch_maps`);
+  (:func:`~cxr_plugins.models.selfsup.attention_masking.crop_flip_patch_maps`);
 - it supports ViT-B/16 only (12 heads and 196 patches hard-coded); here any
   arch and grid work;
 - it refreshes the maps *after* epochs 40, 80, ...; here the hook refreshes
@@ -29,21 +29,21 @@ Where the released code (Talented-Q/MSMAE) differs:
 
 from __future__ import annotations
 
-import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.models.heads import MAEPretrainHead
 from mmpretrain.models.necks import MAEPretrainDecoder
 from mmpretrain.models.selfsup import BaseSelfSupervisor, MAEViT
-from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..attention_masking import (
+from cxr_plugins.models.backbones.cxr_vit import CXRViT
+from cxr_plugins.models.losses.masked_bce_loss import masked_bce_with_logits
+from cxr_plugins.models.selfsup.attention_masking import (
     MASKED,
     MaskThrowSplit,
     attention_mask_throw,
@@ -51,47 +51,7 @@ from ..attention_masking import (
     crop_flip_patch_maps,
     normalize_head_attention,
 )
-from ..backbones.cxr_vit import CXRViT
-from ..heads.masked_bce_loss import masked_bce_with_logits
-from ..masking import gather_tokens
-
-
-@TRANSFORMS.register_module()
-class MSMAERandomResizedCrop(RandomResizedCrop):
-    """mmpretrain ``RandomResizedCrop`` that records its crop box.
-
-    Adds ``results['crop_box']`` = ``(top, left, bottom, right)`` as fractions
-    of the pre-crop image size, which :class:`MSMAE` uses to crop the stored
-    attention map like the image. Put ``RandomFlip`` *after* this transform and
-    add ``'crop_box'``, ``'flip'`` to ``PackInputs.meta_keys``.
-    """
-
-    def transform(self, results: dict) -> dict:
-        """Crop, resize and record the normalised crop box."""
-        img = results['img']
-        height, width = img.shape[:2]
-        top, left, crop_h, crop_w = self.rand_crop_params(img)
-        crop = img[top : top + crop_h, left : left + crop_w]
-        results['img'] = self._resize(crop)
-        results['img_shape'] = results['img'].shape
-        results['crop_box'] = np.array(
-            [
-                top / height,
-                left / width,
-                (top + crop_h) / height,
-                (left + crop_w) / width,
-            ],
-            dtype=np.float32,
-        )
-        return results
-
-    def _resize(self, img: np.ndarray) -> np.ndarray:
-        return mmcv.imresize(
-            img,
-            tuple(self.scale[::-1]),
-            interpolation=self.interpolation,
-            backend=self.backend,
-        )
+from cxr_plugins.models.selfsup.masking import gather_tokens
 
 
 def vit_tokens(

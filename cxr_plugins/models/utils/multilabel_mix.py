@@ -20,7 +20,7 @@ import torch
 from mmpretrain.models.utils.batch_augments import CutMix, Mixup
 from mmpretrain.registry import BATCH_AUGMENTS
 
-from ..heads.masked_bce_loss import IGNORE_TARGET
+from cxr_plugins.models.losses.masked_bce_loss import IGNORE_TARGET
 
 
 def mix_multi_hot(

@@ -27,7 +27,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .transforms.fast_loading import decode_grey_region, resize_grey
+from cxr_plugins.datasets.transforms.grey_decoding import (
+    decode_grey_region,
+    resize_grey,
+)
 
 FORMAT_VERSION = 1
 

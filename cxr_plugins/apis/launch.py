@@ -1,4 +1,4 @@
-"""Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Launch helpers shared by ``tools/train.py`` and ``tools/test.py``."""
 
 from __future__ import annotations
 

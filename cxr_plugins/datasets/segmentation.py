@@ -19,7 +19,7 @@ import cv2
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .siim import SPLIT_NAMES, patient_split
+from cxr_plugins.datasets.siim_rle import SPLIT_NAMES, patient_split
 
 
 @DATASETS.register_module()
@@ -28,7 +28,7 @@ class SIIMPneumothoraxDataset(BaseSegDataset):
 
     Each sample carries ``pneumothorax`` (bool), read from the ``meta.csv`` of
     ``prepare_siim.py`` when ``meta_file`` is given, else from the mask itself;
-    :class:`~cxr_plugins.seg.samplers.PositiveNegativeSampler` uses it.
+    :class:`~cxr_plugins.datasets.samplers.PositiveNegativeSampler` uses it.
 
     Args:
         meta_file: Optional CSV with ``ImageId`` and ``pneumothorax`` columns
@@ -98,7 +98,8 @@ class CXRBinaryMaskDataset(BaseSegDataset):
     """Radiographs with one binary mask each, listed in a CSV index.
 
     Rows without a mask are excluded. Masks are read as they are (e.g. 0/255)
-    and binarised by :class:`~cxr_plugins.seg.transforms.LoadBinaryMask`.
+    and binarised by
+    :class:`~cxr_plugins.datasets.transforms.mask_loading.LoadBinaryMask`.
 
     Args:
         index_file: CSV index, relative to ``data_root``.

@@ -18,7 +18,7 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .tokenizer import IGNORE_INDEX, PAD_ID
+from cxr_plugins.datasets.text_tokenizer import IGNORE_INDEX, PAD_ID
 
 
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""Optimizer-wrapper constructors (the mmseg one is imported by ``cxr_plugins.seg``)."""

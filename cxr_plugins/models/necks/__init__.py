@@ -1,0 +1,1 @@
+"""Necks (mmseg registry), imported by :mod:`cxr_plugins.seg`."""
