@@ -15,6 +15,7 @@ from cxr_plugins.datasets.leakage import (
     assert_no_leakage,
     find_overlaps,
 )
+from cxr_plugins.datasets.medmnist import PNEUMONIAMNIST_CLASSES, MedMNIST
 from cxr_plugins.datasets.mimic_cxr import MIMICCXR
 from cxr_plugins.datasets.nih_cxr14 import NIH_CLASSES, NIHChestXray14
 from cxr_plugins.datasets.rsna_pneumonia import RSNA_CLASSES, RSNAPneumonia
@@ -35,6 +36,8 @@ __all__ = [
     'PatientLeakageError',
     'assert_no_leakage',
     'find_overlaps',
+    'MedMNIST',
+    'PNEUMONIAMNIST_CLASSES',
     'MIMICCXR',
     'NIH_CLASSES',
     'NIHChestXray14',
