@@ -25,6 +25,10 @@ a narrowly scoped wrapper, and each one says why below.
    ``torchrun`` + gloo runs on CPU (CI tests distributed training that way).
 4. Version check: the tested pins are compared with what is installed and a
    warning (never an error) names any difference.
+5. Quiet console. Three known-harmless notices are dropped where they are
+   emitted (each listed in :data:`HARMLESS_NOTICES`; every other warning still
+   shows), and mmengine's hook-order table and per-parameter optimiser options
+   are logged at DEBUG instead of INFO (``log_level='DEBUG'`` shows them).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import pickle
 import re
@@ -328,11 +333,87 @@ def check_versions() -> list[str]:
     return messages
 
 
+# --------------------------------------------------------------------------
+# 5. quiet console
+# --------------------------------------------------------------------------
+# Each entry: (start of the message, why it is harmless here).
+HARMLESS_NOTICES = (
+    (
+        'Fail to import ``MultiScaleDeformableAttention``',
+        'mmcv-lite (our pin) has no compiled ops; no config uses this module',
+    ),
+    (
+        'The prefix is not set in metric class IoUMetric',
+        "mmseg's IoUMetric has no default prefix; its keys are used unprefixed",
+    ),
+    (
+        '"FileClient" will be deprecated',
+        "mmengine's own CheckpointHook still builds a FileClient",
+    ),
+    (
+        '"HardDiskBackend" is the alias of "LocalBackend"',
+        'the same FileClient call inside mmengine',
+    ),
+)
+# mmengine INFO messages demoted to DEBUG (long tables a newcomer need not read).
+DEBUG_ONLY_PREFIXES = (
+    'Hooks will be executed in the following order',
+    'paramwise_options -- ',
+)
+
+
+class QuietConsoleFilter(logging.Filter):
+    """Drop :data:`HARMLESS_NOTICES`; demote :data:`DEBUG_ONLY_PREFIXES`.
+
+    Args:
+        logger: The logger it is attached to: a demoted record is kept only if
+            one of its handlers shows DEBUG.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if message.startswith(tuple(text for text, _ in HARMLESS_NOTICES)):
+            return False
+        if record.levelno == logging.INFO and message.startswith(DEBUG_ONLY_PREFIXES):
+            record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+            return any(
+                handler.level <= logging.DEBUG for handler in self.logger.handlers
+            )
+        return True
+
+
+def _install_quiet_console() -> None:
+    """Filter the mmcv-lite import warning and attach the log filter to
+    every ``MMLogger`` (mmengine creates one per runner)."""
+    warnings.filterwarnings(
+        'ignore', message=re.escape(HARMLESS_NOTICES[0][0]), category=UserWarning
+    )
+    from mmengine.logging import MMLogger
+
+    if getattr(MMLogger.__init__, '_cxr_quiet', False):
+        return
+    original_init = MMLogger.__init__
+
+    def init_with_filter(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.addFilter(QuietConsoleFilter(self))
+
+    init_with_filter._cxr_quiet = True
+    MMLogger.__init__ = init_with_filter
+    for logger in MMLogger._instance_dict.values():
+        logger.addFilter(QuietConsoleFilter(logger))
+
+
 def apply() -> None:
     """Apply every shim once (idempotent)."""
     global _applied
     if _applied:
         return
+    _install_quiet_console()
     _install_mmcv_ops_standin()
     _register_checkpoint_loader()
     _patch_cpu_pytorch_launcher()
