@@ -1,0 +1,305 @@
+"""The demo job: train each step, test it once, print one summary line per step.
+
+``bash tools/run_demo.sh`` calls :func:`main`. Each step runs ``tools/train.py``
+(mmengine's progress and ETA stay on the console), picks the checkpoint that
+the config's ``save_best`` chose on validation, runs ``tools/test.py`` once on
+the held-out split and prints one line: what it trained, the headline test
+metric with its bootstrap 95 % CI and sample size, wall and CPU time with the
+load average, and where the outputs are.
+
+Example::
+
+    python -m cxr_plugins.apis.demo work_dirs/demo          # full demo
+    python -m cxr_plugins.apis.demo work_dirs/demo --quick  # smoke schedule
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import os.path as osp
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PRE_CFG = 'configs/demo/mae_vit-demo-p8_1xb64-20e_nih14-64px.py'
+NIH_CFG = 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+PNEU_CFG = 'configs/demo/vit-demo-p8_mae-pre_1xb64-6e_pneumoniamnist-64px.py'
+SEG_CFG = 'configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-128px.py'
+
+
+def machine_facts() -> str:
+    """CPU count, CPU model and the 1-minute load average, read now."""
+    model = platform.processor() or platform.machine()
+    if osp.isfile('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as handle:
+            names = [
+                line.split(':', 1)[1].strip() for line in handle if 'model name' in line
+            ]
+        model = names[0] if names else model
+    return f'{os.cpu_count()} CPUs ({model}), load average {os.getloadavg()[0]:.1f}'
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile 95 % CI of the mean of ``values`` over resampled samples."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        raise ValueError('bootstrap_mean_ci: no values')
+    rows = np.random.default_rng(seed).integers(
+        0, values.size, (resamples, values.size)
+    )
+    means = values[rows].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def latest_test_metrics(work_dir: str) -> dict:
+    """Metrics of the newest ``tools/test.py`` run in ``work_dir`` (mmengine's
+    ``<timestamp>/<timestamp>.json``, whose test record has no ``epoch``/``iter``
+    key)."""
+    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')), key=osp.getmtime)
+    for path in reversed(logs):
+        with open(path) as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+        if records and 'step' in records[-1] and 'lr' not in records[-1]:
+            return records[-1]
+    raise FileNotFoundError(f'{work_dir}: no test metrics json (*/<timestamp>.json)')
+
+
+def best_checkpoint(work_dir: str) -> str:
+    """The newest ``best_*.pth`` of ``work_dir``."""
+    found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
+    if not found:
+        raise FileNotFoundError(f'{work_dir}: no best_*.pth (was save_best set?)')
+    return found[-1]
+
+
+def train_losses(work_dir: str) -> tuple[float, float]:
+    """First and last logged training loss of the newest run in ``work_dir``."""
+    scalars = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')), key=osp.getmtime
+    )
+    if not scalars:
+        raise FileNotFoundError(f'{work_dir}: no */vis_data/scalars.json')
+    with open(scalars[-1]) as handle:
+        losses = [r['loss'] for r in map(json.loads, handle) if 'loss' in r]
+    if not losses:
+        raise ValueError(f'{scalars[-1]}: no loss logged')
+    return losses[0], losses[-1]
+
+
+class StepTimer:
+    """Wall and child-process CPU seconds of the commands run through it."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+        self.loads: list[float] = []
+
+    def run(self, command: Sequence[str]) -> None:
+        """Run ``command``; raise ``CalledProcessError`` if it fails."""
+        start = time.monotonic()
+        process = subprocess.Popen(list(command))
+        # wait4: this child's own CPU time, also when several run at once.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        self.wall += time.monotonic() - start
+        self.cpu += usage.ru_utime + usage.ru_stime
+        self.loads.append(os.getloadavg()[0])
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, list(command))
+
+    def describe(self) -> str:
+        load = max(self.loads) if self.loads else os.getloadavg()[0]
+        return f'wall {self.wall:.0f} s (CPU {self.cpu:.0f} s, load {load:.1f})'
+
+
+@dataclass
+class Schedule:
+    """Length of one training step: epochs (or iterations), warm-up, and the
+    first validation (selection starts after warm-up, never during it)."""
+
+    length: int
+    warmup: int
+    val_interval: int
+    val_begin: int = 1
+    extra: list[str] = field(default_factory=list)
+
+    def options(self, by_epoch: bool = True) -> list[str]:
+        key = 'max_epochs' if by_epoch else 'max_iters'
+        opts = [
+            f'train_cfg.{key}={self.length}',
+            f'param_scheduler.0.end={self.warmup}',
+            f'param_scheduler.1.begin={self.warmup}',
+            f'param_scheduler.1.end={self.length}',
+        ]
+        if by_epoch:
+            opts.append(f'param_scheduler.1.T_max={self.length - self.warmup}')
+        if self.val_interval and by_epoch:
+            opts.append(f'train_cfg.val_begin={self.val_begin}')
+        if self.val_interval:
+            opts += [
+                f'train_cfg.val_interval={self.val_interval}',
+                f'default_hooks.checkpoint.interval={self.val_interval}',
+            ]
+        return opts + self.extra
+
+
+def schedules(quick: bool) -> dict[str, Schedule]:
+    """The demo's schedules (``quick``: a smoke run of every step)."""
+    if quick:
+        return dict(
+            pretrain=Schedule(2, 1, 0, extra=['default_hooks.checkpoint.interval=2']),
+            nih=Schedule(2, 1, 1, 2),
+            pneumonia=Schedule(
+                2, 1, 1, 2, extra=['train_dataloader.dataset.fraction=0.1']
+            ),
+            seg=Schedule(20, 5, 20),
+        )
+    return dict(
+        pretrain=Schedule(20, 2, 0, extra=['default_hooks.checkpoint.interval=20']),
+        nih=Schedule(30, 2, 2, 12),
+        pneumonia=Schedule(6, 1, 1, 2),
+        seg=Schedule(400, 40, 100),
+    )
+
+
+def tool(name: str) -> list[str]:
+    return [sys.executable, osp.join('tools', name)]
+
+
+def run_demo(work: str, quick: bool = False) -> list[str]:
+    """Run the four demo steps; return their summary lines (also printed)."""
+    plan = schedules(quick)
+    lines = []
+    print(f'[demo] machine: {machine_facts()}', flush=True)
+    start = time.monotonic()
+
+    def report(line: str) -> None:
+        lines.append(line)
+        print(f'\n[demo] {line}\n', flush=True)
+
+    # 1. MAE pretraining (no labels; its headline is the reconstruction loss).
+    pre_dir = osp.join(work, 'pretrain')
+    timer = StepTimer()
+    sched = plan['pretrain']
+    timer.run(
+        tool('train.py')
+        + [PRE_CFG, '--work-dir', pre_dir, '--cfg-options']
+        + sched.options()
+    )
+    pre_ckpt = osp.join(pre_dir, f'epoch_{sched.length}.pth')
+    first, last = train_losses(pre_dir)
+    report(
+        f'1/4 MAE pretraining of the demo ViT on 571 unlabelled NIH training images, '
+        f'{sched.length} epochs: masked-patch loss {first:.2f} -> {last:.2f}; '
+        f'{timer.describe()}; checkpoint {pre_ckpt}'
+    )
+
+    # 2./3. classification fine-tuning, selected on validation, tested once.
+    for number, key, cfg, what, out in (
+        (2, 'nih', NIH_CFG, 'NIH 14-label classification', 'classification'),
+        (3, 'pneumonia', PNEU_CFG, 'PneumoniaMNIST pneumonia vs normal', 'pneumonia'),
+    ):
+        out_dir = osp.join(work, out)
+        sched = plan[key]
+        timer = StepTimer()
+        timer.run(
+            tool('train.py')
+            + [cfg, '--work-dir', out_dir, '--cfg-options']
+            + [f'model.backbone.init_cfg.checkpoint={pre_ckpt}']
+            + sched.options()
+        )
+        best = best_checkpoint(out_dir)
+        timer.run(
+            tool('test.py')
+            + [
+                cfg,
+                best,
+                '--work-dir',
+                out_dir,
+                '--out-dir',
+                osp.join(out_dir, 'test_outputs'),
+            ]
+        )
+        metrics = latest_test_metrics(out_dir)
+        auc, low, high = (
+            metrics[f'auc/mAUC{suffix}'] for suffix in ('', '_ci_low', '_ci_high')
+        )
+        count = _count_rows(osp.join(out_dir, 'test_outputs', 'predictions.csv'))
+        report(
+            f'{number}/4 {what}, MAE-initialised, {sched.length} epochs '
+            f'(selected on validation: {osp.basename(best)}): test mAUC '
+            f'{auc:.1f} [95 % CI {low:.1f}, {high:.1f}] on {count} test images '
+            f'(chance 50); {timer.describe()}; outputs {out_dir}'
+        )
+
+    # 4. lung segmentation with the same pretrained ViT.
+    seg_dir = osp.join(work, 'segmentation')
+    sched = plan['seg']
+    timer = StepTimer()
+    timer.run(
+        tool('train.py')
+        + [SEG_CFG, '--work-dir', seg_dir, '--cfg-options']
+        + [f'model.backbone.init_cfg.checkpoint={pre_ckpt}']
+        + sched.options(by_epoch=False)
+    )
+    best = best_checkpoint(seg_dir)
+    timer.run(
+        tool('test.py')
+        + [SEG_CFG, best, '--work-dir', seg_dir]
+        + ['--out-dir', osp.join(seg_dir, 'test_outputs')]
+        + ['--show-dir', osp.join(seg_dir, 'overlays')]
+    )
+    dice = _per_image_dice(osp.join(seg_dir, 'test_outputs'))
+    low, high = bootstrap_mean_ci(dice)
+    report(
+        f'4/4 lung segmentation (UPerNet on the MAE ViT), {sched.length} iterations: '
+        f'test per-image Dice {100 * dice.mean():.1f} [95 % CI {100 * low:.1f}, '
+        f'{100 * high:.1f}] on {dice.size} test images; {timer.describe()}; '
+        f'outputs {seg_dir} (overlays in {osp.join(seg_dir, "overlays")})'
+    )
+    print(f'== demo finished in {time.monotonic() - start:.0f} s ==', flush=True)
+    for line in lines:
+        print(f'[demo] {line}')
+    return lines
+
+
+def _count_rows(path: str) -> int:
+    with open(path, newline='') as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
+def _per_image_dice(out_dir: str) -> np.ndarray:
+    """Per-image Dice (0-1) from the CSV that ``SIIMDice`` writes."""
+    path = osp.join(out_dir, 'per_image_dice.csv')
+    with open(path, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f'{path}: no rows')
+    return np.array([float(row['dice']) for row in rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog='example: python -m cxr_plugins.apis.demo work_dirs/demo --quick',
+    )
+    parser.add_argument('work_dir', nargs='?', default='work_dirs/demo')
+    parser.add_argument('--quick', action='store_true', help='smoke schedules')
+    args = parser.parse_args(argv)
+    run_demo(args.work_dir, args.quick)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
