@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PRE_CFG = 'configs/demo/mae_vit-demo-p8_1xb64-20e_nih14-64px.py'
-NIH_CFG = 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+NIH_CFG = 'configs/demo/resnet18_1xb32-30e_nih14-64px.py'
 PNEU_CFG = 'configs/demo/vit-demo-p8_mae-pre_1xb64-6e_pneumoniamnist-64px.py'
 SEG_CFG = 'configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-128px.py'
 
@@ -167,7 +167,7 @@ def schedules(quick: bool) -> dict[str, Schedule]:
         )
     return dict(
         pretrain=Schedule(20, 2, 0, extra=['default_hooks.checkpoint.interval=20']),
-        nih=Schedule(30, 2, 2, 12),
+        nih=Schedule(30, 2, 2, 8),
         pneumonia=Schedule(6, 1, 1, 2),
         seg=Schedule(400, 40, 100),
     )
@@ -200,15 +200,30 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
     pre_ckpt = osp.join(pre_dir, f'epoch_{sched.length}.pth')
     first, last = train_losses(pre_dir)
     report(
-        f'1/4 MAE pretraining of the demo ViT on 571 unlabelled NIH training images, '
+        f'1/4 MAE pretraining of the demo ViT on the unlabelled NIH training images, '
         f'{sched.length} epochs: masked-patch loss {first:.2f} -> {last:.2f}; '
         f'{timer.describe()}; checkpoint {pre_ckpt}'
     )
 
     # 2./3. classification fine-tuning, selected on validation, tested once.
-    for number, key, cfg, what, out in (
-        (2, 'nih', NIH_CFG, 'NIH 14-label classification', 'classification'),
-        (3, 'pneumonia', PNEU_CFG, 'PneumoniaMNIST pneumonia vs normal', 'pneumonia'),
+    init_mae = [f'model.backbone.init_cfg.checkpoint={pre_ckpt}']
+    for number, key, cfg, what, out, init in (
+        (
+            2,
+            'nih',
+            NIH_CFG,
+            'NIH 14-label classification, ResNet-18 from random init',
+            'classification',
+            [],
+        ),
+        (
+            3,
+            'pneumonia',
+            PNEU_CFG,
+            'PneumoniaMNIST pneumonia vs normal, demo ViT MAE-initialised',
+            'pneumonia',
+            init_mae,
+        ),
     ):
         out_dir = osp.join(work, out)
         sched = plan[key]
@@ -216,7 +231,7 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
         timer.run(
             tool('train.py')
             + [cfg, '--work-dir', out_dir, '--cfg-options']
-            + [f'model.backbone.init_cfg.checkpoint={pre_ckpt}']
+            + init
             + sched.options()
         )
         best = best_checkpoint(out_dir)
@@ -237,11 +252,13 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
         )
         count = _count_rows(osp.join(out_dir, 'test_outputs', 'predictions.csv'))
         report(
-            f'{number}/4 {what}, MAE-initialised, {sched.length} epochs '
+            f'{number}/4 {what}, {sched.length} epochs '
             f'(selected on validation: {osp.basename(best)}): test mAUC '
             f'{auc:.1f} [95 % CI {low:.1f}, {high:.1f}] on {count} test images '
             f'(chance 50); {timer.describe()}; outputs {out_dir}'
         )
+        if key == 'nih':
+            report(classifier_check(cfg, best, out_dir))
 
     # 4. lung segmentation with the same pretrained ViT.
     seg_dir = osp.join(work, 'segmentation')
@@ -274,6 +291,58 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
     return lines
 
 
+def prediction_spread(predictions_csv: str) -> dict[str, float]:
+    """Per-class standard deviation of the predicted probability across test
+    images (a classifier that ignores the image has spread ~0)."""
+    with open(predictions_csv, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f'{predictions_csv}: no rows')
+    columns = [c for c in rows[0] if c.startswith('prob_')]
+    return {
+        c[len('prob_') :]: float(np.std([float(r[c]) for r in rows])) for c in columns
+    }
+
+
+def cam_contrast(config: str, checkpoint: str, images: Sequence[str]) -> np.ndarray:
+    """Per image, max - min of the Grad-CAM of its most probable class
+    (pytorch-grad-cam scales each map to [0, 1]: a blank map gives 0)."""
+    import torch
+
+    from cxr_plugins.apis.inference import init_classifier, prepare_batch
+    from cxr_plugins.visualization import compute_cams
+
+    model = init_classifier(config, checkpoint)
+    contrasts = []
+    for path in images:
+        batch = prepare_batch(model, [path])
+        inputs = model.data_preprocessor(batch, training=False)['inputs']
+        with torch.no_grad():
+            probs = model.test_step(batch)[0].pred_score.cpu().numpy()
+        cam = compute_cams(model, inputs, [int(np.argmax(probs))])[0, 0]
+        contrasts.append(float(cam.max() - cam.min()))
+    return np.array(contrasts)
+
+
+def classifier_check(config: str, checkpoint: str, out_dir: str, cams: int = 8) -> str:
+    """One line: does the selected classifier look at the image? Per-class
+    spread of its test predictions and the Grad-CAM contrast on a few test
+    images (both 0 for a classifier that outputs its label priors)."""
+    predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
+    spread = prediction_spread(predictions)
+    with open(predictions, newline='') as handle:
+        images = [row['img_path'] for row in csv.DictReader(handle)][:cams]
+    contrast = cam_contrast(config, checkpoint, images)
+    low = min(spread, key=spread.get)
+    return (
+        f'   check: sd of the predicted probability across test images, per class: '
+        f'median {np.median(list(spread.values())):.3f}, lowest {spread[low]:.3f} '
+        f'({low}); Grad-CAM contrast (max - min, 0 = blank) of the top class on '
+        f'{len(images)} test images: min {contrast.min():.2f}, median '
+        f'{np.median(contrast):.2f}'
+    )
+
+
 def _count_rows(path: str) -> int:
     with open(path, newline='') as handle:
         return sum(1 for _ in csv.DictReader(handle))
@@ -289,6 +358,57 @@ def _per_image_dice(out_dir: str) -> np.ndarray:
     return np.array([float(row['dice']) for row in rows])
 
 
+def demo_figure(work: str, out: str, nih_cfg: str = NIH_CFG) -> str:
+    """One PNG of the demo's outputs: MAE reconstruction, Grad-CAM and lung
+    overlay of held-out images, drawn by the suite's own tools
+    (``tools/analysis/vis_reconstruction.py``, ``tools/analysis/gradcam.py``,
+    ``tools/test.py --show-dir``), composed side by side."""
+    from matplotlib.figure import Figure
+    from matplotlib.image import imread
+
+    panels_dir = osp.join(work, 'figure_panels')
+    predictions = osp.join(work, 'classification', 'test_outputs', 'predictions.csv')
+    with open(predictions, newline='') as handle:
+        image = next(csv.DictReader(handle))['img_path']
+    recon = osp.join(panels_dir, 'reconstruction.png')
+    subprocess.run(
+        tool('analysis/vis_reconstruction.py')
+        + [PRE_CFG, osp.join(work, 'pretrain', 'epoch_20.pth')]
+        + ['--images', image, '--out', recon],
+        check=True,
+    )
+    subprocess.run(
+        tool('analysis/gradcam.py')
+        + [nih_cfg, best_checkpoint(osp.join(work, 'classification')), image]
+        + ['--out-dir', panels_dir, '--top-k', '1'],
+        check=True,
+    )
+    cam = osp.join(panels_dir, f'{osp.splitext(osp.basename(image))[0]}_gradcam.png')
+    overlays = sorted(
+        glob.glob(
+            osp.join(work, 'segmentation', 'overlays', '**', '*.png'), recursive=True
+        )
+    )
+    if not overlays:
+        raise FileNotFoundError(f'{work}/segmentation/overlays: no overlay PNG')
+    pictures = [imread(recon), imread(cam), imread(overlays[0])]
+    titles = [
+        'MAE: image / masked 75 % / reconstruction',
+        'NIH-14 classifier: Grad-CAM',
+        'lung segmentation (test image)',
+    ]
+    widths = [p.shape[1] / p.shape[0] for p in pictures]
+    figure = Figure(figsize=(2.4 * sum(widths), 2.8))
+    axes = figure.subplots(1, 3, gridspec_kw=dict(width_ratios=widths))
+    for axis, picture, title in zip(axes, pictures, titles):
+        axis.imshow(picture)
+        axis.set_title(title, fontsize=8)
+        axis.axis('off')
+    figure.tight_layout()
+    figure.savefig(out, dpi=100)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -296,7 +416,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument('work_dir', nargs='?', default='work_dirs/demo')
     parser.add_argument('--quick', action='store_true', help='smoke schedules')
+    parser.add_argument(
+        '--figure',
+        metavar='PNG',
+        help='only draw the outputs figure of an existing WORK_DIR into PNG',
+    )
     args = parser.parse_args(argv)
+    if args.figure:
+        print(f'saved {demo_figure(args.work_dir, args.figure)}')
+        return 0
     run_demo(args.work_dir, args.quick)
     return 0
 
