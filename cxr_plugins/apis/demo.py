@@ -64,13 +64,12 @@ def bootstrap_mean_ci(
 
 def latest_test_metrics(work_dir: str) -> dict:
     """Metrics of the newest ``tools/test.py`` run in ``work_dir`` (mmengine's
-    ``<timestamp>/<timestamp>.json``, whose test record has no ``epoch``/``iter``
-    key)."""
+    ``<timestamp>/<timestamp>.json``; a test record has no ``lr``)."""
     logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')), key=osp.getmtime)
     for path in reversed(logs):
         with open(path) as handle:
             records = [json.loads(line) for line in handle if line.strip()]
-        if records and 'step' in records[-1] and 'lr' not in records[-1]:
+        if records and 'lr' not in records[-1]:
             return records[-1]
     raise FileNotFoundError(f'{work_dir}: no test metrics json (*/<timestamp>.json)')
 

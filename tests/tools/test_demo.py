@@ -119,7 +119,7 @@ def test_bootstrap_mean_ci_covers_the_mean():
 def test_latest_test_metrics_skips_training_logs(tmp_path):
     for stamp, record in (
         ('20260101_000000', {'lr': 0.1, 'loss': 1.0, 'step': 3}),
-        ('20260101_000100', {'auc/mAUC': 71.5, 'step': 0}),
+        ('20260101_000100', {'auc/mAUC': 71.5, 'time': 0.2}),
     ):
         (tmp_path / stamp).mkdir()
         (tmp_path / stamp / f'{stamp}.json').write_text(json.dumps(record) + '\n')
