@@ -76,6 +76,7 @@ def compute_cams(
     classifier: nn.Module,
     inputs: torch.Tensor,
     class_indices: Sequence[int],
+    target_layer: str | None = None,
 ) -> np.ndarray:
     """Grad-CAM of every image for every requested class.
 
@@ -83,6 +84,9 @@ def compute_cams(
         classifier: mmpretrain ``ImageClassifier``.
         inputs: ``(B, 3, H, W)`` images *after* the data preprocessor.
         class_indices: Classes to explain (logit indices).
+        target_layer: A CNN backbone's submodule to explain instead of its
+            last stage (e.g. ``'layer3'``: ResNet-18 at 64 px ends in a 2x2
+            map whose Grad-CAM is often all zero).
 
     Returns:
         ``(B, len(class_indices), H, W)`` CAMs in ``[0, 1]``.
@@ -91,6 +95,10 @@ def compute_cams(
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     layer, reshape = cam_target_layer(classifier.backbone)
+    if target_layer is not None:
+        if reshape is not None:
+            raise ValueError('target_layer is for CNN backbones only')
+        layer = classifier.backbone.get_submodule(target_layer)
     wrapper = ClassifierLogits(classifier).eval()
     cams = []
     with GradCAM(

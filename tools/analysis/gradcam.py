@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--img-size', type=int, help='resize size when the test pipeline has no resize'
     )
+    parser.add_argument(
+        '--target-layer', help="CNN backbone submodule to explain (e.g. 'layer3')"
+    )
     parser.add_argument('--unsafe-load', action='store_true')
     return parser.parse_args(argv)
 
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.classes
             else list(np.argsort(-probs)[: args.top_k])
         )
-        cams = compute_cams(model, inputs, indices)[0]
+        cams = compute_cams(model, inputs, indices, args.target_layer)[0]
         image = batch['inputs'][0].permute(1, 2, 0).numpy().astype(np.uint8)
         overlays = [overlay_cam(image, cam) for cam in cams]
         titles = [f'{names[i]} p={probs[i]:.2f}' for i in indices]
