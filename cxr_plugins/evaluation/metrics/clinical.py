@@ -51,6 +51,7 @@ from cxr_plugins.evaluation.metrics.operating_points import (
 )
 from cxr_plugins.evaluation.metrics.subgroups import (
     DEFAULT_AGE_EDGES,
+    age_bin_labels,
     check_subgroup_names,
     subgroup_values,
 )
@@ -268,7 +269,9 @@ def _subgroup_subsets(
         missing = int(sum(v is None for v in values))
         if missing:
             log(f'subgroup {name!r}: {missing} sample(s) without a value left out')
-        for value in sorted({v for v in values if v is not None}):
+        present = {v for v in values if v is not None}
+        order = age_bin_labels(age_edges) if name == 'age_bin' else sorted(present)
+        for value in [v for v in order if v in present]:
             mask = values == value
             size = int(mask.sum())
             entry = dict(
