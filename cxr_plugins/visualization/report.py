@@ -110,7 +110,9 @@ def classification_section(
             f'. Intervals: {100 * result["ci_level"]:.0f}% percentile bootstrap, '
             f'{boot} resamples of {result["resample_unit"]}s; "valid" counts the '
             'resamples in which the class has both label values (the others are '
-            'dropped for that class only).'
+            'dropped for that class only). Every class was defined in '
+            f'{result["mean"]["complete"]} resamples; in the others the mean is '
+            'over the classes defined in that resample.'
         )
     else:
         facts += '. No bootstrap intervals (bootstrap=0).'
@@ -228,7 +230,11 @@ def _operating_point_html(result: dict) -> str:
     rule = op['rule'] + (f' (target {op["target"]})' if op.get('target') else '')
     rows = []
     for c, name in enumerate(result['names']):
-        row = [name, f'{op["thresholds"][c]:.4f}']
+        threshold = op['thresholds'][c]
+        row = [
+            name,
+            'undefined on validation' if np.isnan(threshold) else f'{threshold:.4f}',
+        ]
         for k in range(len(RATES)):
             entry = {key: op[key] for key in ('point', 'low', 'high') if key in op}
             row.append(_pct(*_interval(entry, (c, k))))

@@ -85,7 +85,8 @@ def test_degenerate_resamples_are_dropped_per_class():
     )
     assert result['resample_unit'] == 'patient' and result['num_patients'] == 30
     assert result['auc']['valid'].tolist() == [300, int(drawn.sum())]
-    assert result['mean']['valid'] == int(drawn.sum())
+    assert result['mean']['valid'] == 300
+    assert result['mean']['complete'] == int(drawn.sum())
     assert not np.isnan(result['auc']['low']).any()
 
 

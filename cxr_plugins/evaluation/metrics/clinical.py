@@ -110,10 +110,23 @@ def _interval(samples: np.ndarray, level: float) -> dict[str, np.ndarray]:
 
 
 def _mean_over(samples: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per-resample mean over ``classes``; ``NaN`` if any of them is ``NaN``."""
+    """Per-resample mean over those of ``classes`` defined in the resample.
+
+    A class undefined in one resample (no positive patient drawn) is left out
+    of that resample's mean only, so a rare class does not discard the whole
+    resample; ``NaN`` only where no class is defined.
+    """
     if not classes.any():
         return np.full(samples.shape[0], np.nan)
-    return samples[:, classes].mean(axis=1)
+    chosen = samples[:, classes]
+    counts = (~np.isnan(chosen)).sum(axis=1)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(counts > 0, np.nansum(chosen, axis=1) / counts, np.nan)
+
+
+def _complete(samples: np.ndarray, classes: np.ndarray) -> int:
+    """Resamples in which every one of ``classes`` is defined."""
+    return int((~np.isnan(samples[:, classes])).all(axis=1).sum())
 
 
 def evaluate_scores(
@@ -216,6 +229,7 @@ def evaluate_scores(
                 )
         result['auc'].update(_interval(overall, ci_level))
         result['mean'].update(_interval(_mean_over(overall, defined), ci_level))
+        result['mean']['complete'] = _complete(overall, defined)
     result['subgroups'] = _summarise_subgroups(subsets, ci_level, bootstrap)
     result['calibration'] = dict(
         bins=calibration_bins,
@@ -386,6 +400,10 @@ def _fmt(point: float, low=None, high=None) -> str:
     return text
 
 
+def _threshold(value: float) -> str:
+    return 'n/a' if np.isnan(value) else f'{value:.4f}'
+
+
 def format_tables(result: dict) -> str:
     """Plain-text tables for the log: classes, subgroups, operating points."""
     boot = result['bootstrap']
@@ -414,6 +432,11 @@ def format_tables(result: dict) -> str:
     interval = (mean['low'], mean['high']) if boot else (None, None)
     valid = f'{mean["valid"]:>6}' if boot else f'{"-":>6}'
     lines.append(f'{"mean (defined)":<37}  {_fmt(mean["point"], *interval):<24}{valid}')
+    if boot:
+        lines.append(
+            f'  (every class defined in {mean["complete"]} of {boot} resamples; in '
+            'the others the mean is over the classes defined in that resample)'
+        )
     for name, subgroup in result['subgroups'].items():
         classes = [
             n for n, keep in zip(result['names'], subgroup['classes_in_mean']) if keep
@@ -453,7 +476,7 @@ def format_tables(result: dict) -> str:
                 for k in range(len(RATES))
             ]
             lines.append(
-                f'  {name:<22}{op["thresholds"][c]:>8.4f}  '
+                f'  {name:<22}{_threshold(op["thresholds"][c]):>8}  '
                 + '  '.join(f'{cell:<22}' for cell in cells)
             )
     return '\n'.join(lines)

@@ -308,16 +308,13 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
             raise ValueError(
                 'MultiLabelAUC: no class has both positive and negative samples.'
             )
-        if self.bootstrap:
-            dropped = self.bootstrap - int(result['mean']['valid'])
-            if dropped:
-                warnings.warn(
-                    f'MultiLabelAUC: {dropped} of {self.bootstrap} bootstrap '
-                    'resamples left a class with one label value; they are left '
-                    'out of the mAUC interval (each class keeps its own valid '
-                    'resamples, counted in the log table).',
-                    stacklevel=2,
-                )
+        if self.bootstrap and result['mean']['complete'] < self.bootstrap:
+            MMLogger.get_current_instance().info(
+                f'MultiLabelAUC: in {self.bootstrap - result["mean"]["complete"]} of '
+                f'{self.bootstrap} bootstrap resamples a class had one label value; '
+                'it is left out of that resample (its own interval uses its valid '
+                'resamples, the mean of that resample averages the other classes).'
+            )
         if self.out_dir:
             self.write_outputs(results, scores, targets, names, meta)
             self._write_result_json(result, self.out_dir)

@@ -74,7 +74,13 @@ def choose_threshold(
 def rate_indicators(
     scores: np.ndarray, labels: np.ndarray, threshold: float
 ) -> np.ndarray:
-    """``(N, 4)`` 0/1 indicators of TP, FN, TN, FP for one class at ``threshold``."""
+    """``(N, 4)`` 0/1 indicators of TP, FN, TN, FP for one class at ``threshold``.
+
+    A ``NaN`` threshold (class undefined on validation) gives ``NaN`` rows, so
+    every rate of that class is undefined rather than a misleading 0 / 100 %.
+    """
+    if np.isnan(threshold):
+        return np.full((scores.shape[0], 4), np.nan, dtype=np.float32)
     positive = scores >= threshold
     return np.stack(
         [
