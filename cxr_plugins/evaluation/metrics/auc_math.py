@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -87,7 +88,7 @@ def bootstrap_counts(
     offsets = np.arange(num_resamples)[:, None] * units
     counts = np.bincount((draws + offsets).ravel(), minlength=num_resamples * units)
     counts = counts.reshape(num_resamples, units).astype(np.int16)
-    return counts if groups is None else counts[:, groups]
+    return counts if groups is None else np.take(counts, groups, axis=1)
 
 
 def patient_codes(patient_ids: np.ndarray | list) -> np.ndarray:
@@ -96,14 +97,80 @@ def patient_codes(patient_ids: np.ndarray | list) -> np.ndarray:
     return codes.reshape(-1)
 
 
+@dataclass(frozen=True)
+class AucPlan:
+    """Weight-independent part of :func:`weighted_auc` for one class.
+
+    Attributes:
+        positives: Indices (into the full sample) of the positives.
+        negatives: Indices of the negatives, sorted by score.
+        below: Per positive, the number of sorted negatives scored strictly
+            below it.
+        below_or_tied: Per positive, the number scored below or equal.
+    """
+
+    positives: np.ndarray
+    negatives: np.ndarray
+    below: np.ndarray
+    below_or_tied: np.ndarray
+
+
+def auc_plan(
+    scores: np.ndarray, labels: np.ndarray, subset: np.ndarray | None = None
+) -> AucPlan:
+    """Sort once what every resample of one class (or subgroup) shares.
+
+    Args:
+        scores: ``(M,)`` scores.
+        labels: ``(M,)`` labels: 1 positive, 0 negative, ``-1`` ignored.
+        subset: Optional ``(M,)`` boolean mask (a subgroup); indices stay
+            those of the full sample, so the full weight matrix is used as is.
+    """
+    keep = np.ones(labels.shape, bool) if subset is None else subset
+    positives = np.flatnonzero(keep & (labels == 1))
+    negatives = np.flatnonzero(keep & (labels == 0))
+    negatives = negatives[np.argsort(scores[negatives], kind='stable')]
+    neg_sorted = scores[negatives]
+    pos_scores = scores[positives]
+    return AucPlan(
+        positives=positives,
+        negatives=negatives,
+        below=np.searchsorted(neg_sorted, pos_scores, side='left'),
+        below_or_tied=np.searchsorted(neg_sorted, pos_scores, side='right'),
+    )
+
+
+def planned_auc(plan: AucPlan, weights: np.ndarray) -> np.ndarray:
+    """AUCs of one planned class under ``(R, M)`` integer sample weights.
+
+    For each positive, the weight of negatives scored below it (plus half the
+    tied ones) is read off a cumulative sum over the score-sorted negatives,
+    so the cost is one pass over ``weights``. ``np.take`` keeps the gathered
+    block C-contiguous (fancy indexing along axis 1 does not, which makes the
+    cumulative sum several times slower).
+    """
+    neg_cum = np.zeros((weights.shape[0], plan.negatives.size + 1), dtype=np.int32)
+    np.cumsum(
+        np.take(weights, plan.negatives, axis=1),
+        axis=1,
+        dtype=np.int32,
+        out=neg_cum[:, 1:],
+    )
+    # Twice the credit (below + below_or_tied) keeps the sums in integers.
+    twice_credit = np.take(neg_cum, plan.below, axis=1) + np.take(
+        neg_cum, plan.below_or_tied, axis=1
+    )
+    pos_weight = np.take(weights, plan.positives, axis=1)
+    wins = 0.5 * (pos_weight * twice_credit).sum(axis=1, dtype=np.int64)
+    pairs = pos_weight.sum(axis=1, dtype=np.int64) * neg_cum[:, -1].astype(np.int64)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(pairs > 0, wins / pairs, np.nan)
+
+
 def weighted_auc(
     scores: np.ndarray, labels: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
     """AUC of one class under many sample weightings at once.
-
-    For each positive, the weight of negatives scored below it (plus half the
-    tied ones) is read off a cumulative sum over the score-sorted negatives,
-    so the cost is one pass over ``weights``.
 
     Args:
         scores: ``(M,)`` scores.
@@ -115,23 +182,7 @@ def weighted_auc(
         ``(R,)`` AUCs; ``NaN`` where a weighting leaves no positive or no
         negative.
     """
-    pos_idx = np.flatnonzero(labels == 1)
-    neg_idx = np.flatnonzero(labels == 0)
-    neg_idx = neg_idx[np.argsort(scores[neg_idx], kind='stable')]
-    neg_sorted = scores[neg_idx]
-    neg_cum = np.zeros((weights.shape[0], neg_idx.size + 1), dtype=np.int32)
-    np.cumsum(weights[:, neg_idx], axis=1, dtype=np.int32, out=neg_cum[:, 1:])
-    pos_scores = scores[pos_idx]
-    below = np.searchsorted(neg_sorted, pos_scores, side='left')
-    below_or_tied = np.searchsorted(neg_sorted, pos_scores, side='right')
-    neg_below = neg_cum[:, below]
-    # Twice the credit (below + below_or_tied) keeps the sums in integers.
-    twice_credit = neg_below + neg_cum[:, below_or_tied]
-    pos_weight = weights[:, pos_idx]
-    wins = 0.5 * (pos_weight * twice_credit).sum(axis=1, dtype=np.int64)
-    pairs = pos_weight.sum(axis=1, dtype=np.int64) * neg_cum[:, -1].astype(np.int64)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(pairs > 0, wins / pairs, np.nan)
+    return planned_auc(auc_plan(scores, labels), weights)
 
 
 def iter_bootstrap_counts(
@@ -182,13 +233,12 @@ def bootstrap_auc(
     check_binary_targets(targets)
     num_samples, num_classes = scores.shape
     out = np.empty((num_resamples, num_classes))
+    plans = [auc_plan(scores[:, c], targets[:, c]) for c in range(num_classes)]
     for rows, counts in iter_bootstrap_counts(
         num_samples, num_resamples, seed, groups, chunk_size
     ):
-        for column in range(num_classes):
-            out[rows, column] = weighted_auc(
-                scores[:, column], targets[:, column], counts
-            )
+        for column, plan in enumerate(plans):
+            out[rows, column] = planned_auc(plan, counts)
     return out
 
 
@@ -212,3 +262,22 @@ def percentile_ci(
 def valid_resamples(samples: np.ndarray) -> np.ndarray:
     """Number of non-``NaN`` resamples per column of ``(R, C)`` samples."""
     return (~np.isnan(samples)).sum(axis=0)
+
+
+def mean_over_defined(samples: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Per-resample mean over those of ``classes`` defined in the resample.
+
+    A class undefined in one resample (no positive patient drawn) is left out
+    of that resample's mean only, so a rare class does not discard the whole
+    resample; ``NaN`` only where no class is defined.
+
+    Args:
+        samples: ``(R, C)`` resampled values, ``NaN`` where undefined.
+        classes: ``(C,)`` boolean mask of the classes to average.
+    """
+    if not classes.any():
+        return np.full(samples.shape[0], np.nan)
+    chosen = samples[:, classes]
+    counts = (~np.isnan(chosen)).sum(axis=1)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(counts > 0, np.nansum(chosen, axis=1) / counts, np.nan)

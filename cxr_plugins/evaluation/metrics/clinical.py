@@ -30,13 +30,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cxr_plugins.evaluation.metrics.auc_math import (
+    auc_plan,
     check_binary_targets,
     iter_bootstrap_counts,
+    mean_over_defined,
     patient_codes,
     per_class_auc,
     percentile_ci,
+    planned_auc,
     valid_resamples,
-    weighted_auc,
 )
 from cxr_plugins.evaluation.metrics.calibration import (
     DEFAULT_BINS,
@@ -107,21 +109,6 @@ def fit_thresholds(
 def _interval(samples: np.ndarray, level: float) -> dict[str, np.ndarray]:
     low, high = percentile_ci(samples, level)
     return dict(low=low, high=high, valid=valid_resamples(samples))
-
-
-def _mean_over(samples: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per-resample mean over those of ``classes`` defined in the resample.
-
-    A class undefined in one resample (no positive patient drawn) is left out
-    of that resample's mean only, so a rare class does not discard the whole
-    resample; ``NaN`` only where no class is defined.
-    """
-    if not classes.any():
-        return np.full(samples.shape[0], np.nan)
-    chosen = samples[:, classes]
-    counts = (~np.isnan(chosen)).sum(axis=1)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(counts > 0, np.nansum(chosen, axis=1) / counts, np.nan)
 
 
 def _complete(samples: np.ndarray, classes: np.ndarray) -> int:
@@ -208,27 +195,33 @@ def evaluate_scores(
             axis=1,
         )
     if bootstrap:
+        plans = [auc_plan(scores[:, c], targets[:, c]) for c in range(num_classes)]
+        for subset in subsets:
+            defined_here = (
+                []
+                if subset['point'] is None
+                else np.flatnonzero(~np.isnan(subset['point']))
+            )
+            subset['plans'] = {
+                c: auc_plan(scores[:, c], targets[:, c], subset['mask'])
+                for c in defined_here
+            }
         overall = np.empty((bootstrap, num_classes))
         for subset in subsets:
             subset['samples'] = np.full((bootstrap, num_classes), np.nan)
         confusion = np.empty((bootstrap, num_classes, 4))
         for rows, counts in iter_bootstrap_counts(num_images, bootstrap, seed, groups):
-            for c in range(num_classes):
-                overall[rows, c] = weighted_auc(scores[:, c], targets[:, c], counts)
+            for c, plan in enumerate(plans):
+                overall[rows, c] = planned_auc(plan, counts)
             for subset in subsets:
-                if subset['point'] is None:
-                    continue
-                sub_counts = counts[:, subset['mask']]
-                for c in np.flatnonzero(~np.isnan(subset['point'])):
-                    subset['samples'][rows, c] = weighted_auc(
-                        subset['scores'][:, c], subset['targets'][:, c], sub_counts
-                    )
+                for c, plan in subset['plans'].items():
+                    subset['samples'][rows, c] = planned_auc(plan, counts)
             if indicators is not None:
                 confusion[rows] = (counts.astype(np.float32) @ indicators).reshape(
                     -1, num_classes, 4
                 )
         result['auc'].update(_interval(overall, ci_level))
-        result['mean'].update(_interval(_mean_over(overall, defined), ci_level))
+        result['mean'].update(_interval(mean_over_defined(overall, defined), ci_level))
         result['mean']['complete'] = _complete(overall, defined)
     result['subgroups'] = _summarise_subgroups(subsets, ci_level, bootstrap)
     result['calibration'] = dict(
@@ -298,8 +291,6 @@ def _subgroup_subsets(
             )
             if size >= min_group_size:
                 entry.update(
-                    scores=scores[mask],
-                    targets=targets[mask],
                     point=per_class_auc(scores[mask], targets[mask]),
                     positives=(targets[mask] == 1).sum(axis=0),
                 )
@@ -345,7 +336,9 @@ def _summarise_subgroups(subsets: list[dict], ci_level: float, bootstrap: int) -
                 row['mean'] = dict(point=mean_point)
                 if bootstrap:
                     row['auc'].update(_interval(subset['samples'], ci_level))
-                    subset['mean_samples'] = _mean_over(subset['samples'], common)
+                    subset['mean_samples'] = mean_over_defined(
+                        subset['samples'], common
+                    )
                     row['mean'].update(_interval(subset['mean_samples'], ci_level))
             rows.append(row)
         gap = None

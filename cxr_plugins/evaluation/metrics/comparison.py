@@ -20,13 +20,15 @@ import pandas as pd
 
 from cxr_plugins.evaluation.metrics.auc_math import (
     IGNORE_TARGET,
+    auc_plan,
     check_binary_targets,
     iter_bootstrap_counts,
+    mean_over_defined,
     patient_codes,
     per_class_auc,
     percentile_ci,
+    planned_auc,
     valid_resamples,
-    weighted_auc,
 )
 from cxr_plugins.evaluation.metrics.delong import delong_test, holm_adjust
 
@@ -154,14 +156,23 @@ def compare_predictions(
     )
     if bootstrap:
         samples = np.full((bootstrap, num_classes), np.nan)
+        plans = {
+            c: (
+                auc_plan(a.scores[:, c], a.targets[:, c]),
+                auc_plan(b.scores[:, c], b.targets[:, c]),
+            )
+            for c in np.flatnonzero(defined)
+        }
         for rows, counts in iter_bootstrap_counts(num_images, bootstrap, seed, groups):
-            for c in np.flatnonzero(defined):
-                samples[rows, c] = weighted_auc(
-                    a.scores[:, c], a.targets[:, c], counts
-                ) - weighted_auc(b.scores[:, c], b.targets[:, c], counts)
+            for c, (plan_a, plan_b) in plans.items():
+                samples[rows, c] = planned_auc(plan_a, counts) - planned_auc(
+                    plan_b, counts
+                )
         result['low'], result['high'] = percentile_ci(samples, ci_level)
         result['valid'] = valid_resamples(samples)
-        mean = samples[:, defined].mean(axis=1)
+        # Same per-class rule as the single-model mean: a class undefined in
+        # a resample leaves that resample's mean only.
+        mean = mean_over_defined(samples, defined)
         low, high = percentile_ci(mean, ci_level)
         result['mean'].update(
             low=float(low), high=float(high), valid=int(valid_resamples(mean))
