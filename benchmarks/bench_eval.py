@@ -15,7 +15,7 @@
   the mean, 8 subgroups' AUCs and gaps, ECE and reliability bins, and
   sensitivity / specificity / PPV / NPV with intervals at Youden thresholds.
   Target: under 10 s on this machine.
-- ``tools/test.py`` on the demo ViT config (``configs/classification/demo/
+- ``tools/test.py`` on the demo ViT config (``configs/demo/
   vit-demo-p8_1xb64-30e_nih14-demo-64px.py``, the demo test split at 64 px,
   bootstrap 1,000) with a freshly initialised checkpoint: end-to-end wall time
   of the command (imports included), images/s.
@@ -61,7 +61,7 @@ NIH_CLASSES = (
     'Hernia',
 )
 DEMO_CONFIG = (
-    REPO_ROOT / 'configs' / 'demo' / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+    REPO_ROOT / 'configs' / 'demo' / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
 )
 
 

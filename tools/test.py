@@ -20,7 +20,7 @@ overlays for segmentation).
 Example::
 
     python tools/test.py \
-        configs/classification/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \
+        configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \
         CKPT --operating-point youden \
         --report work_dirs/demo/classification/report \
         --cfg-options test_evaluator.bootstrap=1000 \

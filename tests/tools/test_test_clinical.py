@@ -13,7 +13,7 @@ from mmengine.registry import DefaultScope
 import cxr_plugins  # noqa: F401  (registration)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG = 'configs/classification/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py'
+CONFIG = 'configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py'
 LOADERS = [
     f'{split}_dataloader.{key}'
     for split in ('val', 'test')
