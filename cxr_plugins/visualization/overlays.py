@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 GT_COLOUR = (60, 200, 60)  # BGR green
 PRED_COLOUR = (40, 40, 230)  # BGR red
@@ -33,13 +34,36 @@ def bounded_size(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+#: OpenCV flags that decode at 1/2, 1/4, 1/8 scale (JPEG: DCT scaling, much
+#: cheaper than decoding a 1024 px radiograph in full and shrinking it).
+REDUCED_READS = (
+    (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+    (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+    (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+)
+
+
 def read_grey_bounded(path: str | Path, max_side: int) -> np.ndarray:
     """Read an image as 8-bit grey at most ``max_side`` pixels on its longer side.
+
+    The header (read by Pillow without decoding) gives the size, and the
+    image is decoded at the largest reduction that still leaves at least
+    ``max_side`` pixels, then shrunk with area interpolation.
 
     Raises:
         FileNotFoundError: The file cannot be read as an image.
     """
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    flag = cv2.IMREAD_GRAYSCALE
+    try:
+        with Image.open(path) as header:
+            longest = max(header.size)
+        for factor, reduced in REDUCED_READS:
+            if longest // factor >= max_side:
+                flag = reduced
+                break
+    except (OSError, ValueError):
+        pass  # not a format Pillow knows; OpenCV decides below
+    image = cv2.imread(str(path), flag)
     if image is None:
         raise FileNotFoundError(f'cannot read image {path}')
     size = bounded_size(image.shape[:2], max_side)

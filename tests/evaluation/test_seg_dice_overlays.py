@@ -61,6 +61,25 @@ def test_pooled_figures_equal_mmseg_iou_metric_and_are_labelled(tmp_path):
     assert written == [f'img_{i}.png' for i in range(6)]
 
 
+def test_bounded_read_decodes_large_images_small(tmp_path):
+    from cxr_plugins.visualization.overlays import read_grey_bounded
+
+    rng = np.random.default_rng(2)
+    image = cv2.GaussianBlur(
+        (rng.random((1024, 768)) * 255).astype(np.uint8), (9, 9), 3
+    )
+    for suffix in ('.jpg', '.png'):
+        path = tmp_path / f'big{suffix}'
+        cv2.imwrite(str(path), image)
+        small = read_grey_bounded(path, 384)
+        assert small.shape == (384, 288)
+        expected = cv2.resize(image, (288, 384), interpolation=cv2.INTER_AREA)
+        assert np.abs(small.astype(int) - expected).mean() < 3
+    assert read_grey_bounded(path, 2048).shape == (1024, 768)
+    with pytest.raises(FileNotFoundError, match='cannot read image'):
+        read_grey_bounded(tmp_path / 'missing.png', 384)
+
+
 def test_overlay_keeps_the_radiograph_visible_and_is_bounded():
     rng = np.random.default_rng(1)
     image = (rng.random((1024, 1024)) * 200).astype(np.uint8)
