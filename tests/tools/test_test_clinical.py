@@ -107,3 +107,56 @@ def test_operating_points_and_report_on_the_demo(tmp_path):
             assert f'<td>{name}</td>' in page
         else:
             assert f"subgroup '{name}' skipped" in log
+
+
+SEG_CONFIG = 'configs/demo/upernet_vit-demo-p8_1xb4-300it_lungs-cc-by-128x128.py'
+
+
+@pytest.mark.slow
+def test_segmentation_show_dir_and_report_on_the_lung_demo(tmp_path):
+    import cv2
+    from mmseg.registry import MODELS as SEG_MODELS
+
+    import cxr_plugins.seg  # noqa: F401  (mmseg registrations)
+
+    cfg = Config.fromfile(str(REPO_ROOT / SEG_CONFIG))
+    cfg.model.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = SEG_MODELS.build(cfg.model)
+    checkpoint = tmp_path / 'seg.pth'
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    show, report = tmp_path / 'show', tmp_path / 'report'
+    result = run_tool(
+        [
+            sys.executable,
+            'tools/test.py',
+            SEG_CONFIG,
+            str(checkpoint),
+            '--work-dir',
+            str(tmp_path / 'work'),
+            '--show-dir',
+            str(show),
+            '--report',
+            str(report),
+            '--cfg-options',
+            'model.backbone.init_cfg=None',
+        ]
+    )
+    log = output_of(result)
+    assert result.returncode == 0, log[-4000:]
+    assert 'headline Dice (per-image, SIIM empty-mask rule' in log
+    pictures = sorted(show.glob('*.png'))
+    assert pictures, log[-2000:]
+    picture = cv2.imread(str(pictures[0]))
+    # two panels side by side under a title bar, at most 384 px each
+    assert picture.shape[1] <= 2 * 384 and picture.shape[1] > picture.shape[0]
+    page = (report / 'report.html').read_text()
+    assert 'Per-image Dice distribution' in page and 'Worst 3 images' in page
+
+    classification = run_tool(
+        [sys.executable, 'tools/test.py', CONFIG, 'unused.pth', '--show-dir', 'x']
+    )
+    assert classification.returncode != 0
+    assert '--show-dir: no metric of the config accepts show_dir' in output_of(
+        classification
+    )
