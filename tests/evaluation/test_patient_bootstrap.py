@@ -55,6 +55,32 @@ def test_duplicated_images_of_a_patient_widen_only_the_image_level_lie():
     np.testing.assert_allclose(patient_level, original, rtol=0.2)
 
 
+def test_duplicating_one_patient_widens_the_patient_level_interval():
+    """One patient's image copied 20 / 40 times: that patient now weighs a lot,
+    and whether a resample draws it decides much of the AUC, so the
+    patient-level interval widens; image resampling treats the copies as new
+    evidence and narrows instead."""
+    rng = np.random.default_rng(0)
+    num = 120
+    targets = (rng.random((num, 1)) < 0.4).astype(float)
+    scores = rng.normal(size=targets.shape) + 1.0 * targets
+    patient = np.flatnonzero(targets[:, 0] == 1)[0]
+
+    def width(index, by_patient):
+        groups = patient_codes(index) if by_patient else None
+        resampled = bootstrap_auc(scores[index], targets[index], 1000, 1, groups=groups)
+        low, high = percentile_ci(resampled)
+        return float((high - low)[0])
+
+    original = width(np.arange(num), True)
+    widths = []
+    for copies in (20, 40):
+        index = np.r_[np.arange(num), np.full(copies, patient)]
+        widths.append(width(index, True))
+        assert width(index, False) < original
+    assert original < widths[0] < widths[1]
+
+
 def test_degenerate_resamples_are_dropped_per_class():
     """A class whose positives all belong to one patient is undefined in the
     resamples that miss that patient; the other class keeps every resample."""
