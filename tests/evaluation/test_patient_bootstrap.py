@@ -176,3 +176,18 @@ def test_binary_cls_metric_reports_an_auc_interval():
     result = metric.evaluate(120)
     assert result['cls/auc_ci_low'] < result['cls/auc'] < result['cls/auc_ci_high']
     assert 0 < result['cls/auc_mECE'] < 100
+
+
+def test_weighted_auc_edge_cases_and_reference():
+    from sklearn.metrics import roc_auc_score
+
+    from cxr_plugins.evaluation.metrics.auc_math import weighted_auc
+
+    weights = np.array([[1, 1, 1, 1], [0, 2, 1, 1], [2, 0, 0, 2]])
+    assert np.isnan(weighted_auc(np.arange(4.0), np.ones(4), weights)).all()
+    labels = np.array([1, 0, 1, 0])
+    scores = np.array([0.5, 0.5, 0.9, 0.1])  # a tie across the classes
+    got = weighted_auc(scores, labels, weights)
+    assert got[0] == pytest.approx(roc_auc_score(labels, scores))
+    assert got[1] == pytest.approx(roc_auc_score([0, 0, 1, 0], [0.5, 0.5, 0.9, 0.1]))
+    assert got[2] == pytest.approx(roc_auc_score([1, 1, 0, 0], [0.5, 0.5, 0.1, 0.1]))

@@ -101,16 +101,23 @@ def patient_codes(patient_ids: np.ndarray | list) -> np.ndarray:
 class AucPlan:
     """Weight-independent part of :func:`weighted_auc` for one class.
 
+    The score-sorted negatives are cut into segments at every place a
+    positive's credit is read (below it, below or tied with it); a resample
+    then needs only the segment sums (``np.add.reduceat``) and their short
+    cumulative sum, not the cumulative sum over every negative.
+
     Attributes:
         positives: Indices (into the full sample) of the positives.
         negatives: Indices of the negatives, sorted by score.
-        below: Per positive, the number of sorted negatives scored strictly
-            below it.
-        below_or_tied: Per positive, the number scored below or equal.
+        starts: Segment starts in the sorted negatives (first is 0).
+        below: Per positive, index into the segment boundaries (``starts``
+            then the end) of the count of negatives scored strictly below it.
+        below_or_tied: Same for negatives scored below or equal.
     """
 
     positives: np.ndarray
     negatives: np.ndarray
+    starts: np.ndarray
     below: np.ndarray
     below_or_tied: np.ndarray
 
@@ -132,11 +139,17 @@ def auc_plan(
     negatives = negatives[np.argsort(scores[negatives], kind='stable')]
     neg_sorted = scores[negatives]
     pos_scores = scores[positives]
+    below = np.searchsorted(neg_sorted, pos_scores, side='left')
+    below_or_tied = np.searchsorted(neg_sorted, pos_scores, side='right')
+    cuts = np.unique(np.concatenate([[0], below, below_or_tied]))
+    starts = cuts[cuts < negatives.size]
+    boundaries = np.append(starts, negatives.size)
     return AucPlan(
         positives=positives,
         negatives=negatives,
-        below=np.searchsorted(neg_sorted, pos_scores, side='left'),
-        below_or_tied=np.searchsorted(neg_sorted, pos_scores, side='right'),
+        starts=starts,
+        below=np.searchsorted(boundaries, below),
+        below_or_tied=np.searchsorted(boundaries, below_or_tied),
     )
 
 
@@ -144,18 +157,19 @@ def planned_auc(plan: AucPlan, weights: np.ndarray) -> np.ndarray:
     """AUCs of one planned class under ``(R, M)`` integer sample weights.
 
     For each positive, the weight of negatives scored below it (plus half the
-    tied ones) is read off a cumulative sum over the score-sorted negatives,
-    so the cost is one pass over ``weights``. ``np.take`` keeps the gathered
-    block C-contiguous (fancy indexing along axis 1 does not, which makes the
-    cumulative sum several times slower).
+    tied ones) is read off the cumulative sum of the segment sums of the
+    score-sorted negatives, so the cost is one pass over ``weights``.
+    ``np.take`` keeps the gathered block C-contiguous (fancy indexing along
+    axis 1 does not, which makes the reduction several times slower).
     """
-    neg_cum = np.zeros((weights.shape[0], plan.negatives.size + 1), dtype=np.int32)
-    np.cumsum(
-        np.take(weights, plan.negatives, axis=1),
-        axis=1,
-        dtype=np.int32,
-        out=neg_cum[:, 1:],
+    num_resamples = weights.shape[0]
+    if plan.positives.size == 0 or plan.negatives.size == 0:
+        return np.full(num_resamples, np.nan)
+    segments = np.add.reduceat(
+        np.take(weights, plan.negatives, axis=1), plan.starts, axis=1, dtype=np.int32
     )
+    neg_cum = np.zeros((num_resamples, plan.starts.size + 1), dtype=np.int32)
+    np.cumsum(segments, axis=1, out=neg_cum[:, 1:])
     # Twice the credit (below + below_or_tied) keeps the sums in integers.
     twice_credit = np.take(neg_cum, plan.below, axis=1) + np.take(
         neg_cum, plan.below_or_tied, axis=1

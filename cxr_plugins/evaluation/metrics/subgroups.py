@@ -75,12 +75,21 @@ def subgroup_values(
     source = DERIVED.get(name, name)
     if source not in meta:
         return None
-    values = meta[source]
     if name == 'age_bin':
-        labels = [age_bin(value, age_edges) for value in values]
+
+        def label(value: object) -> str | None:
+            return age_bin(value, age_edges)
     else:
-        labels = [None if is_missing(value) else str(value) for value in values]
-    return np.array(labels, dtype=object)
+
+        def label(value: object) -> str | None:
+            return None if is_missing(value) else str(value)
+
+    # Few distinct values (sexes, views, ages): label each once.
+    labels: dict = {}
+    for value in meta[source]:
+        if value not in labels:
+            labels[value] = label(value)
+    return np.array([labels[value] for value in meta[source]], dtype=object)
 
 
 def check_subgroup_names(names: Sequence[str]) -> None:
