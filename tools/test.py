@@ -184,7 +184,7 @@ def configure_clinical_options(cfg, args: argparse.Namespace) -> Path | None:
     )
     # The validation pass saves no checkpoint; CheckpointHook(save_best=...)
     # fails when val() runs without train() (mmengine 0.10.7, STACK.md item 8).
-    cfg.default_hooks['checkpoint'] = None
+    cfg.setdefault('default_hooks', {})['checkpoint'] = None
     return path
 
 

@@ -146,3 +146,30 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     # an HTML page without images has almost no colour
     hsv = cv2.cvtColor(png, cv2.COLOR_BGR2HSV)
     assert (hsv[..., 1] > 60).mean() > 0.005
+
+
+def test_binary_cls_metric_writes_its_report_section(tmp_path):
+    from cxr_plugins.evaluation.metrics import CXRClsMetrics
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 150)
+    positive = 1 / (1 + np.exp(-(rng.normal(size=150) + 1.5 * labels)))
+    metric = CXRClsMetrics(bootstrap=100, subgroups=['sex'], report_dir=str(tmp_path))
+    metric.dataset_meta = dict(classes=['normal', 'abnormal'])
+    metric.process(
+        None,
+        [
+            dict(
+                pred_score=torch.tensor([1 - p, p]),
+                gt_label=torch.tensor([y]),
+                patient_id=f'P{i // 3}',
+                sex='MF'[i % 2],
+            )
+            for i, (p, y) in enumerate(zip(positive, labels))
+        ],
+    )
+    result = metric.evaluate(150)
+    assert 'cls/auc_sex=F/mAUC' in result and 'cls/auc_sex/gap' in result
+    section = (tmp_path / 'sections' / 'CXRClsMetrics.html').read_text()
+    assert '50 patients' in section and '<td>abnormal</td>' in section
+    assert f'{result["cls/auc"]:.2f} [' in section
