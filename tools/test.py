@@ -19,11 +19,11 @@ overlays for segmentation).
 
 Example::
 
-    python tools/test.py \
-        configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \
-        CKPT --operating-point youden \
-        --report work_dirs/demo/classification/report \
-        --cfg-options test_evaluator.bootstrap=1000 \
+    python tools/test.py \\
+        configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \\
+        CKPT --operating-point youden \\
+        --report work_dirs/demo/classification/report \\
+        --cfg-options test_evaluator.bootstrap=1000 \\
         "test_evaluator.subgroups=['sex','view','age_bin']"
 """
 
