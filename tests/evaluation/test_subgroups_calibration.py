@@ -63,6 +63,8 @@ def test_age_bins_are_documented_and_reject_implausible_ages():
         '<40', '<40', '40-59', '60-79', '>=80', '>=80',
     ]  # fmt: skip
     assert age_bin(414) is None and age_bin('') is None and age_bin(None) is None
+    with pytest.raises(ValueError, match="subgroups \\['age'\\] unknown"):
+        MultiLabelAUC(subgroups=['age'])
 
 
 def test_subgroup_aucs_with_intervals_and_gap():

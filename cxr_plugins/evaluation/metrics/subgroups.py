@@ -94,7 +94,8 @@ def subgroup_values(
 
 def check_subgroup_names(names: Sequence[str]) -> None:
     """Raise for a subgroup that is neither a metadata key nor derived."""
-    known = set(META_KEYS) - {'patient_id'} | set(DERIVED)
+    # Raw age would make one group per year; it is used through age_bin.
+    known = set(META_KEYS) - {'patient_id', 'age'} | set(DERIVED)
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(
