@@ -111,8 +111,8 @@ def classification_section(
             f'{boot} resamples of {result["resample_unit"]}s; "valid" counts the '
             'resamples in which the class has both label values (the others are '
             'dropped for that class only). Every class was defined in '
-            f'{result["mean"]["complete"]} resamples; in the others the mean is '
-            'over the classes defined in that resample.'
+            f'{result["mean"]["complete"]} resamples; in the others an undefined '
+            'class enters the mean at its full-sample AUC.'
         )
     else:
         facts += '. No bootstrap intervals (bootstrap=0).'

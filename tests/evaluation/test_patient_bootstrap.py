@@ -191,3 +191,13 @@ def test_weighted_auc_edge_cases_and_reference():
     assert got[0] == pytest.approx(roc_auc_score(labels, scores))
     assert got[1] == pytest.approx(roc_auc_score([0, 0, 1, 0], [0.5, 0.5, 0.9, 0.1]))
     assert got[2] == pytest.approx(roc_auc_score([1, 1, 0, 0], [0.5, 0.5, 0.1, 0.1]))
+
+
+def test_resampled_mean_fills_undefined_classes_with_their_point_value():
+    from cxr_plugins.evaluation.metrics.auc_math import resampled_mean
+
+    samples = np.array([[0.8, 0.4, np.nan], [0.7, np.nan, 0.9], [0.6, 0.5, np.nan]])
+    point = np.array([0.75, 0.3, 0.85])
+    got = resampled_mean(samples, np.array([True, True, False]), point)
+    np.testing.assert_allclose(got, [0.6, 0.5, 0.55])
+    assert np.isnan(resampled_mean(samples, np.zeros(3, bool), point)).all()

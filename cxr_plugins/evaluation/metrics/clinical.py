@@ -33,11 +33,11 @@ from cxr_plugins.evaluation.metrics.auc_math import (
     auc_plan,
     check_binary_targets,
     iter_bootstrap_counts,
-    mean_over_defined,
     patient_codes,
     per_class_auc,
     percentile_ci,
     planned_auc,
+    resampled_mean,
     valid_resamples,
 )
 from cxr_plugins.evaluation.metrics.calibration import (
@@ -221,7 +221,9 @@ def evaluate_scores(
                     -1, num_classes, 4
                 )
         result['auc'].update(_interval(overall, ci_level))
-        result['mean'].update(_interval(mean_over_defined(overall, defined), ci_level))
+        result['mean'].update(
+            _interval(resampled_mean(overall, defined, aucs), ci_level)
+        )
         result['mean']['complete'] = _complete(overall, defined)
     result['subgroups'] = _summarise_subgroups(subsets, ci_level, bootstrap)
     result['calibration'] = dict(
@@ -336,8 +338,8 @@ def _summarise_subgroups(subsets: list[dict], ci_level: float, bootstrap: int) -
                 row['mean'] = dict(point=mean_point)
                 if bootstrap:
                     row['auc'].update(_interval(subset['samples'], ci_level))
-                    subset['mean_samples'] = mean_over_defined(
-                        subset['samples'], common
+                    subset['mean_samples'] = resampled_mean(
+                        subset['samples'], common, subset['point']
                     )
                     row['mean'].update(_interval(subset['mean_samples'], ci_level))
             rows.append(row)
@@ -428,7 +430,7 @@ def format_tables(result: dict) -> str:
     if boot:
         lines.append(
             f'  (every class defined in {mean["complete"]} of {boot} resamples; in '
-            'the others the mean is over the classes defined in that resample)'
+            'the others an undefined class enters the mean at its full-sample AUC)'
         )
     for name, subgroup in result['subgroups'].items():
         classes = [

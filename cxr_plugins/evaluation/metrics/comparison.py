@@ -23,11 +23,11 @@ from cxr_plugins.evaluation.metrics.auc_math import (
     auc_plan,
     check_binary_targets,
     iter_bootstrap_counts,
-    mean_over_defined,
     patient_codes,
     per_class_auc,
     percentile_ci,
     planned_auc,
+    resampled_mean,
     valid_resamples,
 )
 from cxr_plugins.evaluation.metrics.delong import delong_test, holm_adjust
@@ -170,9 +170,9 @@ def compare_predictions(
                 )
         result['low'], result['high'] = percentile_ci(samples, ci_level)
         result['valid'] = valid_resamples(samples)
-        # Same per-class rule as the single-model mean: a class undefined in
-        # a resample leaves that resample's mean only.
-        mean = mean_over_defined(samples, defined)
+        # Same rule as the single-model mean: a class undefined in a
+        # resample enters that resample's mean at its full-sample difference.
+        mean = resampled_mean(samples, defined, result['difference'])
         low, high = percentile_ci(mean, ci_level)
         result['mean'].update(
             low=float(low), high=float(high), valid=int(valid_resamples(mean))

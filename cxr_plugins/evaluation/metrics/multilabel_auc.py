@@ -312,8 +312,9 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
             MMLogger.get_current_instance().info(
                 f'MultiLabelAUC: in {self.bootstrap - result["mean"]["complete"]} of '
                 f'{self.bootstrap} bootstrap resamples a class had one label value; '
-                'it is left out of that resample (its own interval uses its valid '
-                'resamples, the mean of that resample averages the other classes).'
+                'its own interval uses its valid resamples only, and it enters the '
+                "mean of those resamples at its full-sample AUC (see the table's "
+                'valid counts).'
             )
         if self.out_dir:
             self.write_outputs(results, scores, targets, names, meta)
