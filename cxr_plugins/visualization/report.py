@@ -112,7 +112,7 @@ def classification_section(
             'resamples in which the class has both label values (the others are '
             'dropped for that class only). Every class was defined in '
             f'{result["mean"]["complete"]} resamples; in the others an undefined '
-            'class enters the mean at its full-sample AUC.'
+            'class enters the mean with a draw from its own valid resamples.'
         )
     else:
         facts += '. No bootstrap intervals (bootstrap=0).'

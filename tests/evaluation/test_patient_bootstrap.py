@@ -193,11 +193,21 @@ def test_weighted_auc_edge_cases_and_reference():
     assert got[2] == pytest.approx(roc_auc_score([1, 1, 0, 0], [0.5, 0.5, 0.1, 0.1]))
 
 
-def test_resampled_mean_fills_undefined_classes_with_their_point_value():
+def test_resampled_mean_fills_undefined_classes_from_their_own_resamples():
     from cxr_plugins.evaluation.metrics.auc_math import resampled_mean
 
-    samples = np.array([[0.8, 0.4, np.nan], [0.7, np.nan, 0.9], [0.6, 0.5, np.nan]])
-    point = np.array([0.75, 0.3, 0.85])
-    got = resampled_mean(samples, np.array([True, True, False]), point)
-    np.testing.assert_allclose(got, [0.6, 0.5, 0.55])
-    assert np.isnan(resampled_mean(samples, np.zeros(3, bool), point)).all()
+    rng = np.random.default_rng(0)
+    common = rng.normal(0.8, 0.02, 2000)
+    rare = rng.normal(0.6, 0.10, 2000)
+    rare[rng.random(2000) < 0.4] = np.nan  # undefined in 40 % of resamples
+    samples = np.stack([common, rare, np.full(2000, np.nan)], axis=1)
+    chosen = np.array([True, True, False])
+    got = resampled_mean(samples, chosen, seed=1)
+    np.testing.assert_array_equal(got, resampled_mean(samples, chosen, seed=1))
+    defined = ~np.isnan(rare)
+    np.testing.assert_allclose(got[defined], (common[defined] + rare[defined]) / 2)
+    # the rare class keeps its spread in the filled resamples
+    assert np.std(2 * got[~defined] - common[~defined]) == pytest.approx(
+        np.nanstd(rare), rel=0.1
+    )
+    assert np.isnan(resampled_mean(samples, np.array([True, False, True]))).all()

@@ -222,10 +222,10 @@ def evaluate_scores(
                 )
         result['auc'].update(_interval(overall, ci_level))
         result['mean'].update(
-            _interval(resampled_mean(overall, defined, aucs), ci_level)
+            _interval(resampled_mean(overall, defined, seed), ci_level)
         )
         result['mean']['complete'] = _complete(overall, defined)
-    result['subgroups'] = _summarise_subgroups(subsets, ci_level, bootstrap)
+    result['subgroups'] = _summarise_subgroups(subsets, ci_level, bootstrap, seed)
     result['calibration'] = dict(
         bins=calibration_bins,
         ece=np.array(
@@ -305,7 +305,9 @@ def _subgroup_subsets(
     return subsets
 
 
-def _summarise_subgroups(subsets: list[dict], ci_level: float, bootstrap: int) -> dict:
+def _summarise_subgroups(
+    subsets: list[dict], ci_level: float, bootstrap: int, seed: int
+) -> dict:
     """Per subgroup: each group's AUCs and mean, and the best-worst gap.
 
     The mean of every group of one subgroup is over the same classes (those
@@ -339,7 +341,7 @@ def _summarise_subgroups(subsets: list[dict], ci_level: float, bootstrap: int) -
                 if bootstrap:
                     row['auc'].update(_interval(subset['samples'], ci_level))
                     subset['mean_samples'] = resampled_mean(
-                        subset['samples'], common, subset['point']
+                        subset['samples'], common, seed
                     )
                     row['mean'].update(_interval(subset['mean_samples'], ci_level))
             rows.append(row)
@@ -430,7 +432,8 @@ def format_tables(result: dict) -> str:
     if boot:
         lines.append(
             f'  (every class defined in {mean["complete"]} of {boot} resamples; in '
-            'the others an undefined class enters the mean at its full-sample AUC)'
+            'the others an undefined class enters the mean with a draw from its valid '
+            'resamples)'
         )
     for name, subgroup in result['subgroups'].items():
         classes = [

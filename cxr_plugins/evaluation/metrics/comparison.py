@@ -170,9 +170,8 @@ def compare_predictions(
                 )
         result['low'], result['high'] = percentile_ci(samples, ci_level)
         result['valid'] = valid_resamples(samples)
-        # Same rule as the single-model mean: a class undefined in a
-        # resample enters that resample's mean at its full-sample difference.
-        mean = resampled_mean(samples, defined, result['difference'])
+        # Same rule as the single-model mean (resampled_mean's docstring).
+        mean = resampled_mean(samples, defined, seed)
         low, high = percentile_ci(mean, ci_level)
         result['mean'].update(
             low=float(low), high=float(high), valid=int(valid_resamples(mean))

@@ -312,9 +312,8 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
             MMLogger.get_current_instance().info(
                 f'MultiLabelAUC: in {self.bootstrap - result["mean"]["complete"]} of '
                 f'{self.bootstrap} bootstrap resamples a class had one label value; '
-                'its own interval uses its valid resamples only, and it enters the '
-                "mean of those resamples at its full-sample AUC (see the table's "
-                'valid counts).'
+                'its own interval uses its valid resamples only, and the mean of '
+                'those resamples takes a draw from them (valid counts in the table).'
             )
         if self.out_dir:
             self.write_outputs(results, scores, targets, names, meta)
