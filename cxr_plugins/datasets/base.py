@@ -102,6 +102,10 @@ class CXRBaseDataset(BaseDataset):
             otherwise interpreted by the subclass (e.g. a split column).
         patient_split: Ratios for a seeded patient-level re-split, e.g.
             ``dict(train=0.6, val=0.2, test=0.2)``; needs ``split``.
+        stratify: Stratify ``patient_split`` by the labels (multi-label
+            iterative stratification over patients, the default); ``False``
+            gives the pure per-patient hash split, which never moves a patient
+            when others are added (see :mod:`cxr_plugins.datasets.splits`).
         fraction: Keep this seeded fraction of the patients (label-efficiency
             experiments: 0.01, 0.1, 1.0).
         seed: Seed of ``patient_split`` and ``fraction``.
@@ -120,6 +124,7 @@ class CXRBaseDataset(BaseDataset):
         ann_file: str = '',
         split: str | None = None,
         patient_split: Mapping[str, float] | None = None,
+        stratify: bool = True,
         fraction: float = 1.0,
         seed: int = 0,
         disjoint_from: Sequence[str] = (),
@@ -132,6 +137,7 @@ class CXRBaseDataset(BaseDataset):
             raise ValueError(f'fraction must be in (0, 1], got {fraction}')
         self.split = split
         self.patient_split = dict(patient_split) if patient_split else None
+        self.stratify = stratify
         self.fraction = fraction
         self.seed = seed
         self.disjoint_from = list(disjoint_from)
@@ -163,7 +169,11 @@ class CXRBaseDataset(BaseDataset):
         if self.patient_split is not None:
             table = table.select(
                 patient_split_mask(
-                    table.patient_id, self.patient_split, self.split, self.seed
+                    table.patient_id,
+                    self.patient_split,
+                    self.split,
+                    self.seed,
+                    labels=table.labels if self.stratify else None,
                 )
             )
         for other in self.disjoint_from:

@@ -9,6 +9,7 @@ import pandas as pd
 from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.patient_ids import chexpert_patient_from_path
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
@@ -102,28 +103,6 @@ def apply_uncertain_policy(
     return np.where(uncertain, replacement[None, :], labels).astype(np.float32)
 
 
-def patient_from_chexpert_path(
-    path: str, image_paths: np.ndarray, first_line: int
-) -> np.ndarray:
-    """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``.
-
-    Plain ``str.find`` (a regex search is several times slower on 200k paths).
-    """
-    patients = []
-    for row, image in enumerate(image_paths.tolist()):
-        start = image.find('/patient') + 1
-        end = image.find('/', start)
-        if start == 0 or end < 0 or not image[start + 7 : end].isdigit():
-            raise LabelTableError(
-                path,
-                f'no patientNNNNN folder in {image!r}',
-                line=row + first_line,
-                column='Path',
-            )
-        patients.append(image[start:end])
-    return np.array(patients)
-
-
 @DATASETS.register_module()
 class CheXpert(CXRBaseDataset):
     """CheXpert v1.0 / v1.0-small, multi-label with an uncertainty policy.
@@ -184,7 +163,7 @@ class CheXpert(CXRBaseDataset):
         )
         table = LabelTable(
             self.image_path(paths),
-            patient_from_chexpert_path(ann_file, paths, 2),
+            chexpert_patient_from_path(ann_file, paths, 2),
             labels,
         )
         if self.frontal_only:
@@ -213,7 +192,7 @@ class CheXpert(CXRBaseDataset):
         columns = [CHEXPERT_COMPETITION_CLASSES.index(n) for n in self.label_names]
         table = LabelTable(
             self.image_path(paths),
-            patient_from_chexpert_path(ann_file, paths, 1),
+            chexpert_patient_from_path(ann_file, paths, 1),
             values[:, columns].astype(np.float32),
         )
         if self.frontal_only:
