@@ -18,7 +18,7 @@ import os.path as osp
 import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from mmengine.logging import print_log
@@ -52,23 +52,35 @@ class LabelTable:
         patient_id: Patient ids, str array (N,).
         labels: Multi-label: float32 (N, C) with 1 positive, 0 negative and -1
             ignored (U-Ignore); single-label: int64 (N,) class indices.
+        meta: Per-image metadata arrays (N,) by sample key (``sex``, ``age``,
+            ``view``, ``site``; see :mod:`cxr_plugins.datasets.label_table`).
     """
 
     img_path: np.ndarray
     patient_id: np.ndarray
     labels: np.ndarray
+    meta: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self):
         # ASCII strings as 1-byte 'S' arrays: a quarter of numpy's 'U' size.
         self.img_path = _compact_strings(self.img_path)
         self.patient_id = _compact_strings(self.patient_id)
+        self.meta = {
+            key: values if values.dtype.kind == 'f' else _compact_strings(values)
+            for key, values in self.meta.items()
+        }
 
     @property
     def multi_label(self) -> bool:
         return self.labels.ndim == 2
 
     def select(self, mask: np.ndarray) -> LabelTable:
-        return LabelTable(self.img_path[mask], self.patient_id[mask], self.labels[mask])
+        return LabelTable(
+            self.img_path[mask],
+            self.patient_id[mask],
+            self.labels[mask],
+            {key: values[mask] for key, values in self.meta.items()},
+        )
 
     def __len__(self) -> int:
         return len(self.img_path)
@@ -84,6 +96,9 @@ class LabelTable:
         info = dict(
             img_path=_text(self.img_path[idx]), patient_id=_text(self.patient_id[idx])
         )
+        for key, values in self.meta.items():
+            value = values[idx]
+            info[key] = float(value) if values.dtype.kind == 'f' else _text(value)
         if self.multi_label:
             score = self.labels[idx].astype(np.float32)
             info['gt_score'] = score

@@ -15,6 +15,7 @@ from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
 from cxr_plugins.datasets.chexpert import apply_uncertain_policy
+from cxr_plugins.datasets.label_table import metadata_from_frame
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
@@ -205,4 +206,5 @@ class MIMICCXR(CXRBaseDataset):
             self.image_path(relative.to_numpy(dtype=str)),
             subject.to_numpy(dtype=str),
             targets,
+            metadata_from_frame(label_path, frame, dict(view='ViewPosition')),
         )

@@ -9,6 +9,7 @@ import numpy as np
 from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.label_table import metadata_from_frame
 from cxr_plugins.datasets.patient_ids import nih_patient_from_name, patient_column
 from cxr_plugins.datasets.tables import (
     LabelTableError,
@@ -36,6 +37,8 @@ NIH_CLASSES = (
     'Hernia',
 )
 NO_FINDING = 'No Finding'
+#: Data_Entry columns carried into each sample (see label_table).
+NIH_META = dict(sex='Patient Gender', age='Patient Age', view='View Position')
 SPLIT_ALIASES = {'valid': 'val', 'validate': 'val', 'validation': 'val'}
 
 
@@ -158,6 +161,11 @@ class NIHChestXray14(CXRBaseDataset):
             self.image_path(files),
             patient_column(ann_file, frame, 'Patient ID'),
             labels,
+            metadata_from_frame(
+                ann_file,
+                frame,
+                {k: v for k, v in NIH_META.items() if v in frame.columns},
+            ),
         )
         return table.select(keep)
 

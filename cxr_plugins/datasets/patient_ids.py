@@ -64,11 +64,16 @@ def chexpert_patient_from_path(
 
 
 def patient_column(
-    path: str | Path, frame: pd.DataFrame, column: str, first_line: int = 2
+    path: str | Path,
+    frame: pd.DataFrame,
+    column: str,
+    first_line: int = 2,
+    what: str = 'patient id',
 ) -> np.ndarray:
     """The patient ids of ``frame[column]`` as a str array; blank is an error.
 
-    Numbers written as ``12.0`` by a spreadsheet become ``'12'``.
+    Numbers written as ``12.0`` by a spreadsheet become ``'12'``. ``what``
+    names the value in the error (the same check serves image paths).
 
     Raises:
         LabelTableError: naming the first row whose id is blank or missing.
@@ -80,10 +85,15 @@ def patient_column(
         row = int(np.flatnonzero(blank)[0])
         raise LabelTableError(
             path,
-            f'blank patient id ({int(blank.sum())} row(s)); every image needs '
-            'its patient for a leakage-free split',
+            f'blank {what} ({int(blank.sum())} row(s))'
+            + (
+                '; every image needs its patient for a leakage-free split'
+                if what == 'patient id'
+                else ''
+            ),
             line=row + first_line,
             column=column,
         )
-    text = text.str.replace(r'^(\d+)\.0$', r'\1', regex=True)
+    if what == 'patient id':
+        text = text.str.replace(r'^(\d+)\.0$', r'\1', regex=True)
     return text.to_numpy(dtype=str)

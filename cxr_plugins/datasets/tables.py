@@ -178,9 +178,11 @@ def check_values(
         ok |= blank
     if not ok.all():
         row, col = np.argwhere(~ok)[0]
+        cell = frame[columns[col]].iat[row]
         raise LabelTableError(
             path,
-            f'value {str(frame[columns[col]].iat[row])!r} is not one of '
+            ('blank value' if pd.isna(cell) else f'value {str(cell)!r}')
+            + ' is not one of '
             f'{list(allowed)}' + (' or blank' if allow_blank else ''),
             line=int(row) + first_line,
             column=columns[col],
