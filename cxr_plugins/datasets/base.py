@@ -111,6 +111,9 @@ class LabelTable:
 class CXRBaseDataset(BaseDataset):
     """Base class: subclasses implement :meth:`load_table`.
 
+    ``LABEL_SOURCE`` names the dataset's mapping onto the canonical findings
+    (:data:`cxr_plugins.datasets.harmonise.SOURCE_MAPPINGS`).
+
     Args:
         ann_file: The label table or split file (relative to ``data_root``).
         split: Which split to keep: with ``patient_split`` one of its keys,
@@ -127,12 +130,22 @@ class CXRBaseDataset(BaseDataset):
         disjoint_from: Other split files of the same dataset (same format);
             raises :class:`PatientLeakageError` if any shares a patient with
             this one.
+        canonical_labels: Output labels over the canonical findings of
+            :mod:`cxr_plugins.datasets.harmonise` instead of the dataset's own
+            classes: ``True`` for the whole vocabulary, or a list (e.g. the
+            findings two datasets share). A finding this dataset does not label
+            is -1 (masked out of ``CXRMaskedBCELoss`` and the AUC), never 0.
+        label_source: The mapping for ``canonical_labels``: a key of
+            ``SOURCE_MAPPINGS``, a ``{label: [finding, ...]}`` dict, or
+            ``None`` for the dataset's own (:attr:`LABEL_SOURCE`).
         skip_bad_images: In training (``test_mode=False``), replace a sample
             whose image cannot be read by another random one, and record it
             (see :meth:`bad_images`); evaluation always raises.
         **kwargs: Passed to mmpretrain's ``BaseDataset`` (``data_root``,
             ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
+
+    LABEL_SOURCE: str | None = None
 
     def __init__(
         self,
@@ -144,6 +157,8 @@ class CXRBaseDataset(BaseDataset):
         seed: int = 0,
         disjoint_from: Sequence[str] = (),
         skip_bad_images: bool = False,
+        canonical_labels: bool | Sequence[str] = False,
+        label_source: str | Mapping[str, Sequence[str]] | None = None,
         **kwargs,
     ):
         if patient_split is not None and split is None:
@@ -157,6 +172,22 @@ class CXRBaseDataset(BaseDataset):
         self.seed = seed
         self.disjoint_from = list(disjoint_from)
         self.skip_bad_images = skip_bad_images
+        self.label_source = label_source or self.LABEL_SOURCE
+        self.source_classes = tuple(
+            (kwargs.get('metainfo') or {}).get('classes')
+            or self.METAINFO.get('classes', ())
+        )
+        self.canonical_targets = None
+        if canonical_labels:
+            from cxr_plugins.datasets.harmonise import CANONICAL_FINDINGS
+
+            self.canonical_targets = tuple(
+                CANONICAL_FINDINGS if canonical_labels is True else canonical_labels
+            )
+            kwargs['metainfo'] = {
+                **(kwargs.get('metainfo') or {}),
+                'classes': self.canonical_targets,
+            }
         self.bad_image_log = osp.join(
             tempfile.gettempdir(), f'cxr_bad_images_{uuid.uuid4().hex}.tsv'
         )
@@ -181,6 +212,15 @@ class CXRBaseDataset(BaseDataset):
         """The table of ``ann_file`` after ``split``, leakage check and
         ``fraction``."""
         table = self.load_table(self.ann_file)
+        if self.canonical_targets is not None:
+            from cxr_plugins.datasets.harmonise import harmonise_labels
+
+            table.labels = harmonise_labels(
+                table.labels,
+                self.source_classes,
+                self.label_source,
+                self.canonical_targets,
+            )
         if self.patient_split is not None:
             table = table.select(
                 patient_split_mask(

@@ -96,6 +96,8 @@ class CheXpert(CXRBaseDataset):
         **kwargs: See :class:`CXRBaseDataset`.
     """
 
+    LABEL_SOURCE = 'chexpert'
+
     def __init__(
         self,
         ann_file: str,

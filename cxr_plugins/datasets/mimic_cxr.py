@@ -85,6 +85,8 @@ class MIMICCXR(CXRBaseDataset):
     (the official label tables do not cover every study).
     """
 
+    LABEL_SOURCE = 'mimic_cxr'
+
     def __init__(
         self,
         ann_file: str,

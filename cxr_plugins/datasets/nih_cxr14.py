@@ -111,6 +111,8 @@ class NIHChestXray14(CXRBaseDataset):
             ``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``).
     """
 
+    LABEL_SOURCE = 'nih'
+
     METAINFO = dict(classes=NIH_CLASSES)
 
     def __init__(

@@ -61,6 +61,8 @@ class RSNAPneumonia(CXRBaseDataset):
         **kwargs: See :class:`CXRBaseDataset`.
     """
 
+    LABEL_SOURCE = 'rsna'
+
     METAINFO = dict(classes=RSNA_CLASSES)
 
     def load_table(self, ann_file: str) -> LabelTable:
