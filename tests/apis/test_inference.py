@@ -234,3 +234,22 @@ def test_whole_image_pipeline_replaces_resize_and_crop(model):
     normal = [type(step).__name__ for step in build_test_pipeline(model.cfg).transforms]
     configured = model.cfg.test_dataloader.dataset.pipeline
     assert normal == [step['type'] for step in configured]
+
+
+def test_flat_heat_maps_are_reported(
+    checkpoint, demo_dir, tmp_path, monkeypatch, capsys
+):
+    import cxr_plugins.visualization as visualization
+
+    def flat_cams(model, inputs, classes):
+        return [[np.zeros(inputs.shape[-2:], np.float32) for _ in classes]]
+
+    monkeypatch.setattr(visualization, 'compute_cams', flat_cams)
+    infer = _load_tool('tools/infer.py')
+    png = demo_pngs(demo_dir, 1)[0]
+    out = tmp_path / 'probs.csv'
+    cams = tmp_path / 'cams'
+    argv = [str(CONFIG), str(checkpoint), str(png), '--out', str(out)]
+    assert infer.main([*argv, '--cam-dir', str(cams)]) == 0
+    summary = capsys.readouterr().out
+    assert 'WARNING: 1 heat-map(s) are flat' in summary and png.name in summary
