@@ -16,6 +16,7 @@ from mmpretrain.registry import DATASETS
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
 from cxr_plugins.datasets.chexpert import apply_uncertain_policy
 from cxr_plugins.datasets.label_table import metadata_from_frame
+from cxr_plugins.datasets.patient_ids import patient_column
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
@@ -120,6 +121,7 @@ class MIMICCXR(CXRBaseDataset):
         check_unique(
             ann_file, splits['dicom_id'].to_numpy(dtype=str), 'dicom_id', first_line=2
         )
+        patient_column(ann_file, splits, 'subject_id')  # blank = error naming the row
         if self.split is not None and self.patient_split is None:
             if self.split not in MIMIC_SPLITS:
                 raise ValueError(

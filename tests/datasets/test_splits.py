@@ -114,3 +114,21 @@ def test_fraction_nests_and_keeps_whole_patients():
     assert len(set(ids[tenth])) == 20 and len(set(ids[half])) == 100
     assert set(ids[tenth]) <= set(ids[half])
     assert tenth.sum() == 60
+
+
+def test_blank_rsna_and_mimic_patient_ids_are_errors(tmp_path):
+    from cxr_plugins.datasets import MIMICCXR, RSNAPneumonia
+
+    rsna = tmp_path / 'stage_2_train_labels.csv'
+    rsna.write_text('patientId,x,y,width,height,Target\na,,,,,0\n,,,,,1\n')
+    with pytest.raises(LabelTableError, match="line 3, column 'patientId'"):
+        RSNAPneumonia(ann_file=str(rsna), lazy_init=False)
+    split = tmp_path / 'split.csv'
+    split.write_text('dicom_id,study_id,subject_id,split\nd1,1,10,train\nd2,2,,train\n')
+    with pytest.raises(LabelTableError, match="line 3, column 'subject_id'"):
+        MIMICCXR(
+            ann_file=str(split),
+            metadata_file=str(tmp_path / 'meta.csv'),
+            label_file=str(tmp_path / 'labels.csv'),
+            lazy_init=False,
+        )
