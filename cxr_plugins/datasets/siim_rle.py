@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -22,8 +21,6 @@ import numpy as np
 
 #: Value of ``EncodedPixels`` for an image without pneumothorax.
 NO_PNEUMOTHORAX = '-1'
-
-SPLIT_NAMES = ('train', 'val', 'test')
 
 
 def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
@@ -139,53 +136,3 @@ def rle_statistics(encodings: Mapping[str, Sequence[str]]) -> dict[str, int]:
         images=len(encodings),
         positive=sum(is_positive(rles) for rles in encodings.values()),
     )
-
-
-def patient_split(
-    patient_ids: Iterable[str],
-    ratios: Sequence[float] = (0.7, 0.1, 0.2),
-    seed: int = 0,
-) -> dict[str, str]:
-    """Assign each patient to train/val/test by a seeded hash of its id.
-
-    The assignment of a patient depends only on its id and ``seed`` (not on
-    the other ids or their order), so the split is deterministic, patient-level
-    and stable when images are added.
-
-    Args:
-        patient_ids: Patient identifiers (duplicates allowed).
-        ratios: Fractions of train, val and test; must sum to 1.
-        seed: Changes the assignment.
-
-    Returns:
-        Mapping patient id -> ``'train'``, ``'val'`` or ``'test'``.
-    """
-    if len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-6 or min(ratios) < 0:
-        raise ValueError(
-            f'ratios must be 3 non-negative fractions summing to 1, got {tuple(ratios)}'
-        )
-    bounds = np.cumsum(ratios)
-    assignment = {}
-    for patient in patient_ids:
-        digest = hashlib.sha256(f'{seed}:{patient}'.encode()).digest()
-        fraction = int.from_bytes(digest[:8], 'big') / 2.0**64
-        index = int(np.searchsorted(bounds, fraction, side='right'))
-        assignment[patient] = SPLIT_NAMES[min(index, 2)]
-    return assignment
-
-
-def read_id_list(path: str | Path) -> list[str]:
-    """Read a split list: first whitespace-separated field of each line."""
-    lines = Path(path).read_text().splitlines()
-    return [line.split()[0] for line in lines if line.strip()]
-
-
-def split_overlaps(splits: Mapping[str, Iterable[str]]) -> dict[str, int]:
-    """Number of unique ids shared by each pair of splits (``'a&b'`` keys)."""
-    names = list(splits)
-    sets = {name: set(ids) for name, ids in splits.items()}
-    return {
-        f'{a}&{b}': len(sets[a] & sets[b])
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    }

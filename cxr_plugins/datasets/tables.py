@@ -178,9 +178,11 @@ def check_values(
         ok |= blank
     if not ok.all():
         row, col = np.argwhere(~ok)[0]
+        cell = frame[columns[col]].iat[row]
         raise LabelTableError(
             path,
-            f'value {str(frame[columns[col]].iat[row])!r} is not one of '
+            ('blank value' if pd.isna(cell) else f'value {str(cell)!r}')
+            + ' is not one of '
             f'{list(allowed)}' + (' or blank' if allow_blank else ''),
             line=int(row) + first_line,
             column=columns[col],
@@ -211,3 +213,33 @@ def extract_ids(
                 column=column,
             )
     return np.array([match.group(1) for match in matches])
+
+
+def read_id_list(path: str | Path, field: int = 0) -> np.ndarray:
+    """The ``field``-th whitespace-separated field of every line of a list.
+
+    The one reader of split / id lists (NIH ``train_val_list.txt``, MRM lists,
+    SIIM ImageId lists, COVIDx ``<patient> <file> ...``). An empty file, a
+    blank line, a line with too few fields or bytes that are not UTF-8 raise
+    :class:`LabelTableError` naming the file and line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: list does not exist')
+    try:
+        lines = path.read_text(encoding='utf-8').splitlines()
+    except UnicodeDecodeError as err:
+        raise LabelTableError(path, f'not UTF-8 text ({err})') from err
+    if not lines:
+        raise LabelTableError(path, 'list is empty')
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields:
+            raise LabelTableError(path, 'blank line', line=number)
+        if len(fields) <= field:
+            raise LabelTableError(
+                path, f'expected at least {field + 1} field(s): {line!r}', line=number
+            )
+        ids.append(fields[field])
+    return np.asarray(ids, dtype=str)

@@ -10,13 +10,10 @@ import numpy as np
 import pytest
 
 from cxr_plugins.datasets.siim_rle import (
-    patient_split,
-    read_id_list,
     read_rle_csv,
     rle_decode,
     rle_encode,
     rle_statistics,
-    split_overlaps,
     union_mask,
 )
 
@@ -82,33 +79,6 @@ def test_full_rle_file_counts(shared_data: Path):
         shared_data / 'labels/siim_acr/siim-pneumothorax-train-rle.csv.gz'
     )
     assert rle_statistics(encodings) == dict(rows=12954, images=12047, positive=2669)
-
-
-def test_mrm_split_lists_overlap(shared_data: Path):
-    folder = shared_data / 'labels/siim_acr/mrm_splits'
-    lists = {
-        name: read_id_list(folder / f'{name}_list.txt')
-        for name in ('train', 'val', 'test')
-    }
-    assert split_overlaps(lists) == {
-        'train&val': 478,
-        'train&test': 494,
-        'val&test': 124,
-    }
-
-
-def test_patient_split_is_deterministic_and_patient_level():
-    patients = [f'p{i}' for i in range(2000)]
-    first = patient_split(patients, (0.7, 0.1, 0.2), seed=0)
-    again = patient_split(list(reversed(patients)), (0.7, 0.1, 0.2), seed=0)
-    assert first == again
-    counts = {
-        name: list(first.values()).count(name) for name in ('train', 'val', 'test')
-    }
-    assert abs(counts['train'] - 1400) < 100 and abs(counts['test'] - 400) < 80
-    assert patient_split(patients, seed=1) != first
-    with pytest.raises(ValueError, match='sum'):
-        patient_split(patients, (0.5, 0.2, 0.2))
 
 
 def test_prepare_tool_writes_layout(siim_sample: Path, siim_prepared: Path):

@@ -30,16 +30,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cxr_plugins.datasets.transforms.loading import read_dicom_grey
+from cxr_plugins.datasets.leakage import find_overlaps
 from cxr_plugins.datasets.siim_rle import (
     is_positive,
-    patient_split,
-    read_id_list,
     read_rle_csv,
     rle_statistics,
-    split_overlaps,
     union_mask,
 )
+from cxr_plugins.datasets.splits import SPLIT_NAMES, split_patients
+from cxr_plugins.datasets.tables import read_id_list
+from cxr_plugins.datasets.transforms.loading import read_dicom_grey
 
 IMAGE_SUFFIXES = ('.dcm', '.png', '.jpg', '.jpeg')
 
@@ -152,8 +152,11 @@ def main(argv: list[str] | None = None) -> dict:
             name, sep, file = item.partition('=')
             if not sep or not name:
                 sys.exit(f'--split-list expects NAME=FILE, got {item!r}')
-            lists[name] = read_id_list(file)
-        overlaps = split_overlaps(lists)
+            lists[name] = read_id_list(file).tolist()
+        overlaps = {
+            f'{a}&{b}': int(shared.size)
+            for (a, b), shared in find_overlaps(lists).items()
+        }
         for pair, count in overlaps.items():
             if count:
                 print(f'WARNING: split lists overlap: {pair} share {count} ImageIds')
@@ -177,7 +180,9 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         unavailable = {}
         overlaps = {}
-        assignment = patient_split(patients.values(), args.ratios, args.seed)
+        assignment = split_patients(
+            list(patients.values()), dict(zip(SPLIT_NAMES, args.ratios)), args.seed
+        )
         members = {
             name: [i for i in available if assignment[patients[i]] == name]
             for name in ('train', 'val', 'test')

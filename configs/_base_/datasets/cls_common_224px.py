@@ -7,13 +7,30 @@ data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=False
 )
 
+# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
+# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
+# subgroup metrics and the patient-level bootstrap read them).
+cxr_meta_keys = (
+    'sample_idx',
+    'img_path',
+    'ori_shape',
+    'img_shape',
+    'scale_factor',
+    'flip',
+    'flip_direction',
+    'patient_id',
+    'sex',
+    'age',
+    'view',
+    'site',
+)
 train_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
     dict(
         type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
     ),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    dict(type='PackInputs', meta_keys=cxr_meta_keys),
 ]
 test_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
@@ -25,7 +42,7 @@ test_pipeline = [
         interpolation='bicubic',
     ),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
+    dict(type='PackInputs', meta_keys=cxr_meta_keys),
 ]
 
 train_dataloader = dict(
