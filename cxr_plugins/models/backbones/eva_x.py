@@ -65,6 +65,8 @@ from timm.layers import resample_abs_pos_embed
 from timm.models.eva import Eva
 from torch import nn
 
+from cxr_plugins.engine.checkpoint import init_weights_then_load
+
 EVAX_ARCHS: dict[str, dict] = {
     'tiny': dict(embed_dim=192, depth=12, num_heads=3),
     'small': dict(embed_dim=384, depth=12, num_heads=6),
@@ -191,9 +193,13 @@ class EVAX(nn.Module):
         return dict(arch)
 
     def init_weights(self) -> None:
-        """Apply ``init_cfg`` (timm's EVA init is already done in ``__init__``)."""
+        """Apply ``init_cfg`` (timm's EVA init is already done in ``__init__``).
+
+        Strict ``CXRPretrained`` loads go through
+        :func:`cxr_plugins.engine.checkpoint.init_weights_then_load`.
+        """
         if self.init_cfg:
-            initialize(self, self.init_cfg)
+            init_weights_then_load(self, lambda: initialize(self, self.init_cfg))
 
     def _resize_pos_embed_on_load(
         self, state_dict: dict, prefix: str, *args, **kwargs
