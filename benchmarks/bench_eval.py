@@ -7,7 +7,7 @@
   1,000). The point mAUC is checked against sklearn in the same run. Wall and
   process-CPU seconds are both given: numpy runs this on one thread, so on a
   shared machine the CPU seconds are what an idle core would take.
-- ``tools/test.py`` on the demo ViT config (``configs/classification/demo/
+- ``tools/test.py`` on the demo ViT config (``configs/demo/
   vit-demo-p8_1xb64-30e_nih14-demo-64px.py``, the demo test split at 64 px,
   bootstrap 1,000) with a freshly initialised checkpoint: end-to-end wall time
   of the command (imports included), images/s.
@@ -53,7 +53,7 @@ NIH_CLASSES = (
     'Hernia',
 )
 DEMO_CONFIG = (
-    REPO_ROOT / 'configs' / 'demo' / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+    REPO_ROOT / 'configs' / 'demo' / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
 )
 
 

@@ -2,7 +2,8 @@
 
 Example::
 
-    python tools/infer.py configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py \\
+    python tools/infer.py \\
+        configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py \\
         work_dirs/demo/classification/best.pth data/demo/nih14_64px/images \\
         --out work_dirs/infer/probs.csv --cam-dir work_dirs/infer/cams --cam-top-k 2
 

@@ -14,9 +14,9 @@ cd "$REPO"
 PY="$VENV/bin/python"
 start=$(date +%s)
 
-PRE_CFG=configs/demo/mae_vit-demo-p8_1xb64-20e_nih14-64px.py
-CLS_CFG=configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py
-SEG_CFG=configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-128px.py
+PRE_CFG=configs/demo/mae_vit-demo-p8_dec128d2b_1xb64-20e_nih14-demo-64px.py
+CLS_CFG=configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py
+SEG_CFG=configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-cc-by-128x128.py
 # epochs / iterations and warm-up length of each step
 PRE_EPOCHS=20; PRE_WARMUP=2; CLS_EPOCHS=15; CLS_WARMUP=2; CLS_VAL=3
 SEG_ITERS=400; SEG_WARMUP=40; SEG_VAL=100
@@ -29,7 +29,7 @@ echo "== 1/3 MAE pretraining ($PRE_EPOCHS epochs) =="
 "$PY" tools/train.py "$PRE_CFG" --work-dir "$WORK/pretrain" --cfg-options \
     train_cfg.max_epochs=$PRE_EPOCHS default_hooks.checkpoint.interval=$PRE_EPOCHS \
     param_scheduler.0.end=$PRE_WARMUP param_scheduler.1.begin=$PRE_WARMUP \
-    param_scheduler.1.T_max=$((PRE_EPOCHS - PRE_WARMUP)) param_scheduler.1.end=$PRE_EPOCHS
+    param_scheduler.1.end=$PRE_EPOCHS
 PRE_CKPT="$WORK/pretrain/epoch_$PRE_EPOCHS.pth"
 
 echo "== 2/3 classification fine-tuning ($CLS_EPOCHS epochs, selected on validation) =="
@@ -37,7 +37,7 @@ echo "== 2/3 classification fine-tuning ($CLS_EPOCHS epochs, selected on validat
     model.backbone.init_cfg.checkpoint="$PRE_CKPT" train_cfg.max_epochs=$CLS_EPOCHS \
     train_cfg.val_interval=$CLS_VAL default_hooks.checkpoint.interval=$CLS_VAL \
     param_scheduler.0.end=$CLS_WARMUP param_scheduler.1.begin=$CLS_WARMUP \
-    param_scheduler.1.T_max=$((CLS_EPOCHS - CLS_WARMUP)) param_scheduler.1.end=$CLS_EPOCHS
+    param_scheduler.1.end=$CLS_EPOCHS
 CLS_BEST=$(ls -t "$WORK"/classification/best_*.pth | head -n 1)
 echo "== classification test split (checkpoint $CLS_BEST) =="
 "$PY" tools/test.py "$CLS_CFG" "$CLS_BEST" --work-dir "$WORK/classification" \

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cxr_test_utils import write_dicom
+from cxr_test_utils import REPO_ROOT, write_dicom
 from PIL import Image
 
 from cxr_plugins.apis import (
@@ -20,8 +20,8 @@ from cxr_plugins.apis import (
     prepare_batch,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+REPO = REPO_ROOT
+CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
 NIH_CLASSES = [
     'Atelectasis',
     'Cardiomegaly',

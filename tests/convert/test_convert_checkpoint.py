@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
+from cxr_test_utils import REPO_ROOT
 
 from cxr_plugins import compat
 from cxr_plugins.convert import (
@@ -24,7 +24,7 @@ from cxr_plugins.convert import (
 )
 from cxr_plugins.convert.vit import hf_vitmae_to_timm
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 
 def _load_tool():
@@ -522,7 +522,7 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     converted = compat.load_checkpoint_file(converted_path)['state_dict']
 
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
     )
     cfg.model.backbone.init_cfg.checkpoint = str(converted_path)
     cfg.work_dir = str(tmp_path / 'work')
@@ -564,7 +564,7 @@ def test_cxr_pretrained_keeps_every_converted_tensor(tmp_path):
     path = tmp_path / 'vit-demo.pth'
     torch.save({'state_dict': converted}, path)
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
     )
     cfg.model.backbone.init_cfg.checkpoint = str(path)
     backbone = MODELS.build(cfg.model.backbone)

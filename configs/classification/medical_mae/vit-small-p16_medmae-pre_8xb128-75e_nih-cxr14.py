@@ -5,7 +5,7 @@
 # Selected on validation mAUC; tools/test.py evaluates the test split once.
 _base_ = [
     '../../_base_/models/cls_cxr-vit-small-p16_multilabel.py',
-    '../_base_/datasets/nih-cxr14_official_224.py',
+    '../../_base_/datasets/cls_nih-cxr14_224px.py',
     '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
     '../../_base_/default_runtime_cls.py',
 ]
@@ -18,6 +18,7 @@ model = dict(
         )
     )
 )
+train_dataloader = dict(batch_size=128)
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater')
 )

@@ -5,7 +5,7 @@
 # Seed (MaCo Table 1): 84.0 test mAUC (1%: 79.4, 100%: 85.9).
 _base_ = [
     '../../_base_/models/cls_cxr-vit-small-p16_multilabel.py',
-    '../_base_/datasets/nih-cxr14_official_224.py',
+    '../../_base_/datasets/cls_nih-cxr14_224px.py',
     '../../_base_/schedules/cls_sgd_warmup-cosine_iter.py',
     '../../_base_/default_runtime_cls.py',
 ]

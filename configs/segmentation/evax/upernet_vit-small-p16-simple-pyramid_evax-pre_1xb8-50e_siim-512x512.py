@@ -4,7 +4,7 @@
 # EVA-X keeps positives only (70/30); --positives-only in prepare_siim.py.
 _base_ = [
     '../../_base_/models/seg_upernet_cxrvit_simple-pyramid.py',
-    '../../_base_/datasets/seg_siim_512.py',
+    '../../_base_/datasets/seg_siim_512x512.py',
     '../../_base_/schedules/seg_adamw_layer-decay_poly.py',
     '../../_base_/default_runtime_seg.py',
 ]

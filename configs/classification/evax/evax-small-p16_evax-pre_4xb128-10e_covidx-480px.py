@@ -1,0 +1,39 @@
+# EVA-X-S/16 on COVIDx (covidx3/vit_s.sh): 480 px, 4 x 128, 10 epochs, warmup
+# 1, drop path 0.2, cross-entropy over 3 classes; accuracy, sensitivity, PPV.
+# Seed: 97.5 accuracy (CovidX-3, selected on test there).
+_base_ = [
+    '../../_base_/models/cls_evax-small-p16_multilabel.py',
+    '../../_base_/datasets/cls_covidx9a_480px.py',
+    '../../_base_/schedules/cls_adamw_layer-decay_warmup-constant.py',
+    '../../_base_/default_runtime_cls.py',
+]
+model = dict(
+    backbone=dict(
+        img_size=480,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
+            prefix='backbone.',
+        ),
+    ),
+    head=dict(
+        _delete_=True,
+        type='LinearClsHead',
+        num_classes=3,
+        in_channels=384,
+        loss=dict(type='CrossEntropyLoss'),
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5),
+    ),
+)
+# EVA-X image statistics (0.49185 / 0.28509), in 0-255 units.
+data_preprocessor = dict(mean=[125.42] * 3, std=[72.70] * 3)
+train_dataloader = dict(batch_size=128)
+warmup_epochs = 1
+param_scheduler = [dict(_base_.param_scheduler[0], end=warmup_epochs)]
+max_epochs = 10
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+default_hooks = dict(
+    checkpoint=dict(
+        interval=1, max_keep_ckpts=1, save_best='cls/accuracy', rule='greater'
+    )
+)
