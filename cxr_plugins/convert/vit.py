@@ -48,8 +48,7 @@ FINAL_NORM_DROPPED = (
 FC_NORM_FRESH = 'fresh fc_norm (weight 1, bias 0), as the seeds fine-tune'
 #: Why a pretraining checkpoint's classifier is not converted.
 PRETRAINING_HEAD_DROPPED = (
-    'pretraining classifier (MSMAE cls loss); the seed deletes it before '
-    'fine-tuning'
+    'pretraining classifier (MSMAE cls loss); the seed deletes it before fine-tuning'
 )
 
 #: HF ViTMAE name -> timm name; ``{n}`` is the layer index.
