@@ -14,9 +14,12 @@ model = dict(
         arch='tiny',
         stop_grad_patch_embed=True,
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/eva_x_tiny_patch16_merged520k_mim.pth',
             prefix='backbone.',
+            # Fresh fc_norm (weight 1, bias 0), as EVA-X's train.py: the
+            # converter drops the MIM final norm (docs/model_zoo.md).
+            allowed_missing=['fc_norm.*'],
         ),
     ),
     head=dict(num_classes=5, in_channels=192),

@@ -152,12 +152,12 @@ class EVAX(nn.Module):
     ) -> None:
         super().__init__()
         arch_cfg = self._arch_settings(arch)
-        if rope_ref_grid is None:
-            rope_ref_grid = default_rope_ref_grid(arch_cfg)
         if out_type not in self.OUT_TYPES:
             raise ValueError(
                 f'EVAX: out_type={out_type!r}; expected one of {self.OUT_TYPES}.'
             )
+        if rope_ref_grid is None:
+            rope_ref_grid = default_rope_ref_grid(arch_cfg)
         eva = Eva(
             img_size=img_size,
             patch_size=patch_size,
@@ -181,7 +181,9 @@ class EVAX(nn.Module):
         self.pos_drop = eva.pos_drop
         self.rope = eva.rope
         self.blocks = eva.blocks
-        self.fc_norm = eva.fc_norm
+        # Pooled outputs only: dense features skip it (as mmpretrain's ViT
+        # builds ln2 for avg_featmap only), so no parameter goes unused.
+        self.fc_norm = eva.fc_norm if out_type != 'featmap' else None
 
         self.embed_dims = arch_cfg['embed_dim']
         self.num_layers = arch_cfg['depth']
