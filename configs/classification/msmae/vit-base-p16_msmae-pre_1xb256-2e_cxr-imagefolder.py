@@ -33,6 +33,15 @@ model = dict(
     ),
 )
 train_dataloader = dict(batch_size=256)
+# MSMAE evaluates on transforms.Resize((224, 224)): torchvision's default
+# bilinear interpolation.
+test_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(type='Resize', scale=(224, 224), backend='pillow', interpolation='bilinear'),
+    dict(type='PackInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3 * 256 / 256), paramwise_cfg=dict(layer_decay_rate=0.75)
 )
