@@ -106,9 +106,16 @@ def class_names(args: argparse.Namespace) -> list[str] | None:
 
     from cxr_plugins.apis.inference import class_names_from_config
 
+    if not Path(entry.config).is_file():
+        print(
+            f'class names not written: {entry.config} not found (run from the '
+            'repository root, or pass --classes)'
+        )
+        return None
     try:
         return class_names_from_config(Config.fromfile(entry.config))
-    except KeyError:
+    except KeyError as error:
+        print(f'class names not written: {error}')
         return None
 
 
