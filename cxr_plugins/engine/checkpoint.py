@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import io
 import os
 import os.path as osp
@@ -643,26 +644,53 @@ def init_weights_then_load(
         initializer.load(module)
 
 
-_MMENGINE_INIT_WEIGHTS = None
+def _wrap_init_weights(cls: type) -> None:
+    """Make ``cls.init_weights`` defer strict loads when called on a top-level module.
+
+    Applied to ``BaseModule`` and every subclass that defines its own
+    ``init_weights`` (mmpretrain's ``ResNet``, ``VisionTransformer``, ...), so
+    the outermost call runs the whole override chain first (its
+    ``zero_init_residual`` / ``pos_embed`` draw included) and loads after.
+    Calls from a parent's ``init_weights`` (which sets ``_params_init_info``)
+    and nested calls go straight to the original.
+    """
+    own = cls.__dict__.get('init_weights')
+    if own is None or getattr(own, '_cxr_strict_last', False):
+        return
+
+    @functools.wraps(own)
+    def init_weights(self) -> None:
+        if (
+            _pending_loads is None
+            and not hasattr(self, '_params_init_info')
+            and any(
+                _is_strict_cfg(getattr(m, 'init_cfg', None)) for m in self.modules()
+            )
+        ):
+            return init_weights_then_load(self, lambda: own(self))
+        return own(self)
+
+    init_weights._cxr_strict_last = True
+    cls.init_weights = init_weights
 
 
-def _base_module_init_weights(self) -> None:
-    """``BaseModule.init_weights`` that applies strict loads last (see module doc)."""
-    top_level = not hasattr(self, '_params_init_info')
-    if not top_level or _pending_loads is not None:
-        return _MMENGINE_INIT_WEIGHTS(self)
-    if not any(_is_strict_cfg(getattr(m, 'init_cfg', None)) for m in self.modules()):
-        return _MMENGINE_INIT_WEIGHTS(self)
-    if type(self).init_weights is not _base_module_init_weights:
-        # Reached through super() from an override that may re-initialise
-        # after we return (ResNet's zero_init_residual): refuse to guess.
-        raise RuntimeError(
-            f'{type(self).__name__}.init_weights() called on a module outside '
-            'a model with a CXRPretrained init_cfg; call '
-            'cxr_plugins.engine.checkpoint.init_weights_then_load(module) so the '
-            'weights load after its own initialisation.'
-        )
-    return init_weights_then_load(self, lambda: _MMENGINE_INIT_WEIGHTS(self))
+def _holds_strict_cfg(model: torch.nn.Module) -> bool:
+    return any(_is_strict_cfg(getattr(m, 'init_cfg', None)) for m in model.modules())
+
+
+def _wrap_subclasses(cls: type) -> None:
+    _wrap_init_weights(cls)
+    for subclass in cls.__subclasses__():
+        _wrap_subclasses(subclass)
+
+
+def _wrap_new_subclass(cls: type, **kwargs) -> None:
+    """``BaseModule.__init_subclass__``: wrap classes defined from now on."""
+    super(_BASE_MODULE, cls).__init_subclass__(**kwargs)
+    _wrap_init_weights(cls)
+
+
+_BASE_MODULE: type | None = None
 
 
 def _runner_init_model_weights(self) -> None:
@@ -720,12 +748,12 @@ def install_strict_loading() -> None:
 
     Idempotent; called by :func:`cxr_plugins.compat.apply`.
     """
-    global _MMENGINE_INIT_WEIGHTS
+    global _BASE_MODULE
     from mmengine.model import BaseModule
     from mmengine.runner import Runner
 
-    if _MMENGINE_INIT_WEIGHTS is None:
-        _MMENGINE_INIT_WEIGHTS = BaseModule.init_weights
-    BaseModule.init_weights = _base_module_init_weights
+    _BASE_MODULE = BaseModule
+    _wrap_subclasses(BaseModule)
+    BaseModule.__init_subclass__ = classmethod(_wrap_new_subclass)
     Runner._init_model_weights = _runner_init_model_weights
     Runner.load_checkpoint = _strict_runner_load_checkpoint

@@ -19,8 +19,6 @@ from __future__ import annotations
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.registry import MODELS
 
-from cxr_plugins.engine.checkpoint import init_weights_then_load
-
 
 @MODELS.register_module()
 class CXRViT(VisionTransformer):
@@ -81,12 +79,3 @@ class CXRViT(VisionTransformer):
         **kwargs,
     ) -> None:
         super().__init__(arch=arch, out_type=out_type, final_norm=final_norm, **kwargs)
-
-    def init_weights(self) -> None:
-        """mmpretrain's init, then any strict ``CXRPretrained`` checkpoint on top.
-
-        See :func:`cxr_plugins.engine.checkpoint.init_weights_then_load` (the
-        one mechanism every backbone goes through; here so a standalone
-        ``CXRViT`` loads after its ``pos_embed`` draw too).
-        """
-        init_weights_then_load(self, super().init_weights)
