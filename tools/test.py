@@ -1,5 +1,9 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
+The checkpoint must fit the model: a missing, unexpected or mis-shaped key
+stops the run (non-zero exit) with the keys named; ``--non-strict`` loads
+what fits and prints what it skipped.
+
 Prints the metrics of ``test_evaluator`` (per-class tables where the metric
 has them). ``--out-dir`` makes each metric that supports it write its
 per-sample outputs there (predictions CSV and ROC curves for classification,
@@ -18,7 +22,7 @@ from mmengine.runner import Runner
 from cxr_plugins.apis.launch import add_common_args, load_config
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint to evaluate')
@@ -29,7 +33,7 @@ def parse_args() -> argparse.Namespace:
         '--show-dir', help='segmentation: write prediction overlays here'
     )
     add_common_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def _metric_accepts_out_dir(metric_cfg: dict, default_scope: str | None) -> bool:
@@ -58,8 +62,8 @@ def set_metric_out_dir(cfg, out_dir: str) -> list[str]:
     return updated
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     if args.out_dir:
