@@ -117,22 +117,15 @@ def _run_test_tool(checkpoint, work_dir, *extra) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_test_tool_refuses_a_checkpoint_that_does_not_fit(trained_state, tmp_path):
-    """A missing layer and a wrong width: exit non-zero, keys named; opt-in loads."""
+    """A missing layer: exit non-zero, keys named; the opt-in loads the rest."""
     lacking = {
         k: v for k, v in trained_state.items() if not k.startswith('backbone.layers.3.')
     }
     torch.save({'state_dict': lacking}, tmp_path / 'lacking.pth')
-    wider = dict(trained_state, **{'head.fc.weight': torch.zeros(14, 256)})
-    torch.save({'state_dict': wider}, tmp_path / 'wider.pth')
-
     refused = _run_test_tool(tmp_path / 'lacking.pth', tmp_path / 'a')
     assert refused.returncode != 0
     assert 'CheckpointMismatchError' in refused.stderr
     assert 'backbone.layers.3.attn.qkv.weight' in refused.stderr
-
-    refused = _run_test_tool(tmp_path / 'wider.pth', tmp_path / 'b')
-    assert refused.returncode != 0
-    assert 'size mismatch for head.fc.weight' in refused.stderr
 
     loaded = _run_test_tool(tmp_path / 'lacking.pth', tmp_path / 'c', '--non-strict')
     assert loaded.returncode == 0, loaded.stderr[-2000:]
