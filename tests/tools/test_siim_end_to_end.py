@@ -26,7 +26,7 @@ def test_siim_pipeline_end_to_end(siim_sample, siim_prepared, tiny_config, tmp_p
     out_dir = tmp_path / 'dice'
     cfg.test_dataloader.dataset.pop('indices', None)
     cfg.test_evaluator = [
-        dict(type='SIIMDice', out_dir=str(out_dir), save_overlays=True),
+        dict(type='SIIMDice', out_dir=str(out_dir), show_dir=str(out_dir / 'overlays')),
         dict(type='IoUMetric', iou_metrics=['mDice']),
     ]
     runner = Runner.from_cfg(cfg)
