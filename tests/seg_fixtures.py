@@ -74,7 +74,8 @@ def tiny_overrides(
 ) -> None:
     """Shrink a segmentation config in place: tiny model, 64 px, 2 iterations.
 
-    ViT backbones become a 4-layer 64-d CXRViT (neck and heads follow), smp
+    ViT backbones become a 4-layer 64-d CXRViT or a 2-layer 64-d EVAX (neck
+    and heads follow), smp
     encoders are kept, SIIM configs point at ``siim_root``, every dataset is
     cut to a few samples, and the schedule keeps the config's own scheduler.
     """
@@ -93,6 +94,13 @@ def tiny_overrides(
         model.decode_head.update(in_channels=[64] * 4, channels=32)
         if model.get('auxiliary_head'):
             model.auxiliary_head.update(in_channels=64, channels=16)
+    elif 'EVAX' in model.backbone.type:  # 2-layer 64-d EVA-X, same blocks
+        model.backbone.update(
+            arch='demo', img_size=TINY_SIZE[0], patch_size=8, init_cfg=None
+        )
+        model.backbone.out_indices = (1,)
+        model.neck.embed_dim = 64
+        model.decode_head.update(in_channels=[64] * 4, channels=32)
     for loader_name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg[loader_name]
         loader.update(num_workers=0, persistent_workers=False)

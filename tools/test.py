@@ -1,5 +1,9 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
+The checkpoint must fit the model: a missing, unexpected or mis-shaped key
+stops the run (non-zero exit) with the keys named; ``--non-strict`` loads
+what fits and prints what it skipped.
+
 Prints the metrics of ``test_evaluator`` (per-class tables where the metric
 has them). ``--out-dir`` makes each metric that supports it write its
 per-sample outputs there (predictions CSV and ROC curves for classification,

@@ -79,10 +79,14 @@ def init_classifier(
     Returns:
         The model in eval mode with ``cfg`` and ``dataset_meta['classes']`` set.
     """
-    from mmengine.runner import load_checkpoint
+    from mmengine.runner.checkpoint import CheckpointLoader
     from mmpretrain.apis import get_model
 
     import cxr_plugins  # noqa: F401  (registers our modules)
+    from cxr_plugins.engine.checkpoint import (
+        load_state_dict_strictly,
+        unwrap_state_dict,
+    )
 
     cfg = copy.deepcopy(_load_config(config))
     # The backbone's pretraining checkpoint is irrelevant once trained weights load.
@@ -91,10 +95,11 @@ def init_classifier(
     classes = None
     if checkpoint is not None:
         # strict: a classifier with missing weights must not predict anything.
-        loaded = load_checkpoint(
-            model, str(checkpoint), map_location='cpu', strict=True
-        )
-        classes = loaded.get('meta', {}).get('dataset_meta', {}).get('classes')
+        loaded = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
+        state_dict, _ = unwrap_state_dict(loaded, source=str(checkpoint))
+        load_state_dict_strictly(model, state_dict, str(checkpoint))
+        meta = loaded.get('meta') if isinstance(loaded.get('meta'), dict) else {}
+        classes = meta.get('dataset_meta', {}).get('classes')
     model.dataset_meta = {'classes': list(classes or class_names_from_config(cfg))}
     model.cfg = cfg
     model.to(device)

@@ -143,3 +143,44 @@ def test_export_rejects_non_pretraining_checkpoint(tool, tmp_path):
     torch.save(dict(state_dict={'layers.0.weight': torch.zeros(1)}), path)
     with pytest.raises(KeyError, match='backbone'):
         tool.export_backbone(str(path), str(tmp_path / 'out.pth'))
+
+
+@pytest.mark.parametrize('family', ['vit', 'evax'])
+def test_timm_layout_loads_strictly_in_plain_timm(tool, tmp_path, family):
+    """--layout timm + safetensors -> timm.create_model + strict load, same features."""
+    import ast
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from cxr_plugins.models.backbones.eva_x import EVAX
+
+    torch.manual_seed(0)
+    if family == 'vit':
+        arch = dict(embed_dims=64, num_layers=2, num_heads=1, feedforward_channels=128)
+        backbone = CXRViT(arch=arch, img_size=32, patch_size=8)
+    else:
+        backbone = EVAX(arch='demo-base', img_size=32, patch_size=8)
+    with torch.no_grad():
+        for param in backbone.parameters():
+            param.copy_(torch.randn_like(param) * 0.5)
+    backbone.eval()
+    source = tmp_path / 'trained.pth'
+    torch.save(
+        {'state_dict': {f'backbone.{k}': v for k, v in backbone.state_dict().items()}},
+        source,
+    )
+    out = tmp_path / 'backbone.safetensors'
+    num_heads = ['--num-heads', '2'] if family == 'evax' else []
+    assert tool.main([str(source), str(out), '--layout', 'timm', *num_heads]) == 0
+    with safe_open(str(out), 'pt') as handle:
+        create_args = ast.literal_eval(handle.metadata()['timm_create_model'])
+    model_name = create_args.pop('model_name')
+    assert model_name.startswith('vit_' if family == 'vit' else 'eva02_')
+    model = timm.create_model(model_name, pretrained=False, **create_args).eval()
+    model.load_state_dict(load_file(str(out)), strict=True)
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expected = backbone(images)[0]
+        actual = model.forward_head(model.forward_features(images), pre_logits=True)
+    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-5)

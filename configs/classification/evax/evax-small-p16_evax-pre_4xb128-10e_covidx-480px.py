@@ -11,9 +11,12 @@ model = dict(
     backbone=dict(
         img_size=480,
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
             prefix='backbone.',
+            # Fresh fc_norm (weight 1, bias 0), as EVA-X's train.py: the
+            # converter drops the MIM final norm (docs/model_zoo.md).
+            allowed_missing=['fc_norm.*'],
         ),
     ),
     head=dict(
@@ -27,6 +30,23 @@ model = dict(
 )
 # EVA-X image statistics (0.49185 / 0.28509), in 0-255 units.
 data_preprocessor = dict(mean=[125.42] * 3, std=[72.70] * 3)
+# Test as EVA-X: Resize(480) (short edge) + CenterCrop(480), not a squash to
+# 480x480. Deliberate difference: the seed's covidx script trains without
+# timm augmentation; we keep the base RandomResizedCrop 480 + flip.
+test_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(
+        type='ResizeEdge',
+        scale=480,
+        edge='short',
+        backend='pillow',
+        interpolation='bicubic',
+    ),
+    dict(type='CenterCrop', crop_size=480),
+    dict(type='PackInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 train_dataloader = dict(batch_size=128)
 warmup_epochs = 1
 param_scheduler = [dict(_base_.param_scheduler[0], end=warmup_epochs)]

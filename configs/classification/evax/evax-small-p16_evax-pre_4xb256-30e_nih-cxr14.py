@@ -12,9 +12,12 @@ _base_ = [
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim.pth',
             prefix='backbone.',
+            # Fresh fc_norm (weight 1, bias 0), as EVA-X's train.py: the
+            # converter drops the MIM final norm (docs/model_zoo.md).
+            allowed_missing=['fc_norm.*'],
         )
     )
 )

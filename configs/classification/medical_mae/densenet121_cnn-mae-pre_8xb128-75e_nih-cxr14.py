@@ -11,7 +11,7 @@ _base_ = [
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/medmae_densenet121_cnn-mae.pth',
             prefix='backbone.',
         )

@@ -15,9 +15,12 @@ model = dict(
         arch='base',
         drop_path_rate=0.1,
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/msmae_vit-base-p16.pth',
             prefix='backbone.',
+            # Fresh fc_norm (weight 1, bias 0), as the seeds fine-tune: the
+            # converter drops the pretraining final norm (docs/model_zoo.md).
+            allowed_missing=['ln2.*'],
         ),
     ),
     head=dict(
@@ -30,6 +33,15 @@ model = dict(
     ),
 )
 train_dataloader = dict(batch_size=256)
+# MSMAE evaluates on transforms.Resize((224, 224)): torchvision's default
+# bilinear interpolation.
+test_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(type='Resize', scale=(224, 224), backend='pillow', interpolation='bilinear'),
+    dict(type='PackInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3 * 256 / 256), paramwise_cfg=dict(layer_decay_rate=0.75)
 )

@@ -11,9 +11,11 @@ _base_ = [
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/mrm_vit-base-p16.pth',
             prefix='backbone.',
+            # Dense features use no fc_norm; a fine-tuned file's is ignored.
+            allowed_unexpected=['ln2.*'],
         )
     )
 )

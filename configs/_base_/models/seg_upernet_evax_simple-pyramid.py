@@ -1,6 +1,8 @@
-# UperNet on a ViT's last block through a ViTDet simple pyramid, as in EVA-X's
-# segmentation recipe (https://arxiv.org/abs/2405.05237): ViT-S 512 px,
-# one sigmoid output channel with binary cross-entropy, no auxiliary head.
+# UperNet on EVA-X's last block through a ViTDet simple pyramid, as in EVA-X's
+# segmentation recipe (https://arxiv.org/abs/2405.05237): the same EVA-02 ViT
+# as its classifier (SwiGLU, 2-D RoPE, here EVA-X-S), 512 px (position
+# embedding resampled on load, RoPE evaluated on the 32x32 grid), one sigmoid
+# output channel with binary cross-entropy, no auxiliary head.
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -15,14 +17,13 @@ model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='mmpretrain.CXRViT',
+        type='mmpretrain.EVAX',
         arch='small',
         img_size=512,
         patch_size=16,
         drop_path_rate=0.15,
         out_type='featmap',
         out_indices=(11,),
-        final_norm=False,
     ),
     neck=dict(
         type='SimpleFeaturePyramid',
