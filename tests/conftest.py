@@ -51,6 +51,20 @@ def free_port() -> int:
     return _free_port()
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_default_scope() -> Iterator[None]:
+    """Each test starts with the DefaultScope instances the previous one found.
+
+    A Runner built by one test (e.g. ``default_scope='mmengine'``) would
+    otherwise stay the process-wide current scope and change which registry
+    later tests build from, so a test's result depended on the order.
+    """
+    before = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
 @pytest.fixture
 def mmpretrain_scope() -> Iterator[None]:
     """Build in mmpretrain's scope, whatever DefaultScope an earlier test left.
