@@ -16,6 +16,11 @@
 that load with ``prefix='backbone.'``. The tool then loads the result into the
 matching backbone and prints the loaded, missing and unexpected keys; it fails
 if a key the backbone needs is missing (a fresh ``fc_norm``/``ln2`` is expected).
+
+Example::
+
+    python tools/export_backbone.py work_dirs/demo/pretrain/epoch_20.pth \\
+        work_dirs/demo/backbone.pth
 """
 
 from __future__ import annotations
@@ -188,7 +193,7 @@ def export_backbone(
     return backbone_state
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -205,11 +210,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--key-prefix', default='', help="prefix for every key, e.g. 'backbone.'"
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     export_backbone(
         args.checkpoint, args.out, args.algorithm, args.densenet_layout, args.key_prefix
     )

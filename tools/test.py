@@ -4,6 +4,11 @@ Prints the metrics of ``test_evaluator`` (per-class tables where the metric
 has them). ``--out-dir`` makes each metric that supports it write its
 per-sample outputs there (predictions CSV and ROC curves for classification,
 per-image Dice for segmentation); ``--show-dir`` writes segmentation overlays.
+
+Example::
+
+    python tools/test.py configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \\
+        work_dirs/vit_demo/best_auc_mAUC_epoch_30.pth --out-dir work_dirs/vit_demo/test
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from mmengine.runner import Runner
 from cxr_plugins.apis.launch import add_common_args, load_config
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint to evaluate')
     parser.add_argument(
@@ -29,7 +36,7 @@ def parse_args() -> argparse.Namespace:
         '--show-dir', help='segmentation: write prediction overlays here'
     )
     add_common_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def _metric_accepts_out_dir(metric_cfg: dict, default_scope: str | None) -> bool:
@@ -58,8 +65,8 @@ def set_metric_out_dir(cfg, out_dir: str) -> list[str]:
     return updated
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     if args.out_dir:

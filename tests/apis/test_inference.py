@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from cxr_test_utils import REPO_ROOT, write_dicom
+from cxr_test_utils import REPO_ROOT, load_tool, write_dicom
 from PIL import Image
 
 from cxr_plugins.apis import (
@@ -38,13 +37,6 @@ NIH_CLASSES = [
     'Pleural_Thickening',
     'Hernia',
 ]
-
-
-def _load_tool(relative: str):
-    spec = importlib.util.spec_from_file_location(Path(relative).stem, REPO / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -133,7 +125,7 @@ def test_infer_cli_writes_probabilities_and_cams(
     listing.write_text(f'{jpeg}\n')
     out = tmp_path / 'probs.csv'
     cam_dir = tmp_path / 'cams'
-    infer = _load_tool('tools/infer.py')
+    infer = load_tool('tools/infer.py')
     assert (
         infer.main(
             [

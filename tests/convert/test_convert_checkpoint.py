@@ -9,11 +9,10 @@ tensor is checked at its destination.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 
 import pytest
 import torch
-from cxr_test_utils import REPO_ROOT
+from cxr_test_utils import REPO_ROOT, load_tool
 
 from cxr_plugins import compat
 from cxr_plugins.convert import (
@@ -27,16 +26,7 @@ from cxr_plugins.convert.vit import hf_vitmae_to_timm
 REPO = REPO_ROOT
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_checkpoint', REPO / 'tools/convert/convert_checkpoint.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-convert_tool = _load_tool()
+convert_tool = load_tool('tools/convert/convert_checkpoint.py')
 
 
 def assert_same(actual: torch.Tensor, expected: torch.Tensor, what: str = '') -> None:

@@ -27,7 +27,9 @@ from cxr_plugins.convert import FORMATS, ConversionError, convert_checkpoint
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('src', type=Path, help='seed checkpoint')
     parser.add_argument('out', type=Path, help='output .pth or .safetensors')
     parser.add_argument('--format', default='auto', choices=('auto', *FORMATS))

@@ -23,7 +23,9 @@ from cxr_plugins.datasets.leakage import ID_SCHEMES, find_overlaps, ids_from_lis
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('lists', nargs='+', help='split lists (two or more)')
     parser.add_argument('--scheme', choices=ID_SCHEMES, required=True,
                         help='how a line names its patient')
