@@ -18,25 +18,11 @@ from cxr_plugins.apis import (
     predict_image,
     prepare_batch,
 )
+from cxr_plugins.datasets import nih_cxr14
 
 REPO = REPO_ROOT
 CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
-NIH_CLASSES = [
-    'Atelectasis',
-    'Cardiomegaly',
-    'Effusion',
-    'Infiltration',
-    'Mass',
-    'Nodule',
-    'Pneumonia',
-    'Pneumothorax',
-    'Consolidation',
-    'Edema',
-    'Emphysema',
-    'Fibrosis',
-    'Pleural_Thickening',
-    'Hernia',
-]
+NIH_CLASSES = list(nih_cxr14.NIH_CLASSES)
 
 
 @pytest.fixture(scope='module')
