@@ -287,7 +287,6 @@ def test_dataset_base_configs(name, repo_root, shared_data):
 # --- 3. classification recipes train 2 iterations ------------------------
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('config', CLS_RECIPES, ids=lambda p: p.stem)
 def test_recipe_trains_two_iterations(config, tmp_path, demo_dir):
     cfg = Config.fromfile(str(config))
@@ -367,19 +366,7 @@ def test_full_configs_follow_the_seed_schedule(path):
         assert cfg.model.mask_ratio == 0.75 and cfg.model.patch_size == 16
 
 
-def _pretrain_params():
-    """MAE configs run in the quick suite; DenseNet U-Net / teacher ones are slow."""
-    return [
-        pytest.param(
-            path,
-            id=path.stem,
-            marks=() if path.parent.name == 'mae' else pytest.mark.slow,
-        )
-        for path in PRETRAIN_CONFIGS
-    ]
-
-
-@pytest.mark.parametrize('path', _pretrain_params())
+@pytest.mark.parametrize('path', PRETRAIN_CONFIGS, ids=lambda p: p.stem)
 def test_pretrain_config_trains_two_iterations(path, tmp_path):
     cfg = Config.fromfile(path)
     shrink_pretrain(cfg, tmp_path)
@@ -440,7 +427,6 @@ def tokenizer_file(shared_data, tmp_path_factory):
     return path
 
 
-@pytest.mark.slow
 def test_msmae_full_config_trains_and_round_trips_maps(image_folder, tmp_path):
     cfg = load_pretrain_config(
         MSMAE_FULL, tmp_path / 'run', num_samples=6, batch_size=3
@@ -540,7 +526,6 @@ def test_segmentation_config_forward(
     assert logits.shape[0] == 2 and logits.shape[1] in (1, 2)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('path', SEG_CONFIGS, ids=lambda p: p.stem)
 def test_segmentation_config_trains_two_iterations(
     path, tmp_path, siim_prepared, tiny_config, mmseg_scope

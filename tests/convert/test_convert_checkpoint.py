@@ -493,7 +493,6 @@ def test_safetensors_output_round_trips(tmp_path):
     )
 
 
-@pytest.mark.slow
 def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     """A Medical MAE ViT (32 px) converted for 64 px trains 2 iterations on NIH demo."""
     from mmengine.config import Config

@@ -74,7 +74,6 @@ def test_mae_export_loads_into_cxr_vit_with_and_without_prefix(tool, tmp_path):
         )
 
 
-@pytest.mark.slow
 def test_cnn_mae_export_loads_into_every_densenet(tool, tmp_path):
     cnn_mae = MODELS.build(dict(type='CNNMAE', encoder_name='densenet121'))
     with torch.no_grad():  # non-default BN statistics so that loading shows
