@@ -46,9 +46,7 @@ from cxr_plugins.apis.inference import (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        epilog='example: python tools/infer.py CONFIG work_dirs/x/epoch_15.pth '
-        'images/ --out probs.csv --skip-bad',
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument('config')
     parser.add_argument('checkpoint')

@@ -2,7 +2,8 @@
 
 Example::
 
-    python tools/train.py configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py
+    python tools/train.py configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \\
+        --work-dir work_dirs/vit_demo
 
 ``load_from`` and ``--resume`` refuse a checkpoint that does not fit the model
 and name the missing / unexpected / mis-shaped keys (``--non-strict`` loads
@@ -20,7 +21,9 @@ from cxr_plugins.apis.launch import add_common_args, load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--resume',

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from cxr_test_utils import REPO_ROOT, write_dicom
+from cxr_test_utils import REPO_ROOT, load_tool, write_dicom
 from PIL import Image
 
 from cxr_plugins.apis import (
@@ -20,32 +19,11 @@ from cxr_plugins.apis import (
     predict_image,
     prepare_batch,
 )
+from cxr_plugins.datasets import nih_cxr14
 
 REPO = REPO_ROOT
 CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
-NIH_CLASSES = [
-    'Atelectasis',
-    'Cardiomegaly',
-    'Effusion',
-    'Infiltration',
-    'Mass',
-    'Nodule',
-    'Pneumonia',
-    'Pneumothorax',
-    'Consolidation',
-    'Edema',
-    'Emphysema',
-    'Fibrosis',
-    'Pleural_Thickening',
-    'Hernia',
-]
-
-
-def _load_tool(relative: str):
-    spec = importlib.util.spec_from_file_location(Path(relative).stem, REPO / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+NIH_CLASSES = list(nih_cxr14.NIH_CLASSES)
 
 
 @pytest.fixture(scope='module')
@@ -134,7 +112,7 @@ def test_infer_cli_writes_probabilities_and_cams(
     listing.write_text(f'{jpeg}\n')
     out = tmp_path / 'probs.csv'
     cam_dir = tmp_path / 'cams'
-    infer = _load_tool('tools/infer.py')
+    infer = load_tool('tools/infer.py')
     assert (
         infer.main(
             [
@@ -180,7 +158,7 @@ def test_infer_skip_bad_collisions_atomic_csv_and_dicom_folder(
     """Same stems in one folder and in sub-folders get distinct heat-maps;
     an unreadable image aborts without touching the old CSV, or is skipped
     and listed with --skip-bad; a folder of suffix-less DICOMs is read."""
-    infer = _load_tool('tools/infer.py')
+    infer = load_tool('tools/infer.py')
     images = tmp_path / 'inputs'
     (images / 'sub').mkdir(parents=True)
     png = demo_pngs(demo_dir, 1)[0]
@@ -245,7 +223,7 @@ def test_flat_heat_maps_are_reported(
         return [[np.zeros(inputs.shape[-2:], np.float32) for _ in classes]]
 
     monkeypatch.setattr(visualization, 'compute_cams', flat_cams)
-    infer = _load_tool('tools/infer.py')
+    infer = load_tool('tools/infer.py')
     png = demo_pngs(demo_dir, 1)[0]
     out = tmp_path / 'probs.csv'
     cams = tmp_path / 'cams'

@@ -9,12 +9,11 @@ tensor is checked at its destination.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 
 import pytest
 import torch
-from cxr_test_utils import REPO_ROOT
+from cxr_test_utils import REPO_ROOT, load_tool
 
 from cxr_plugins import compat
 from cxr_plugins.convert import (
@@ -28,16 +27,7 @@ from cxr_plugins.convert.vit import hf_vitmae_to_timm
 REPO = REPO_ROOT
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_checkpoint', REPO / 'tools/convert/convert_checkpoint.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-convert_tool = _load_tool()
+convert_tool = load_tool('tools/convert/convert_checkpoint.py')
 
 
 def assert_same(actual: torch.Tensor, expected: torch.Tensor, what: str = '') -> None:
@@ -474,7 +464,6 @@ def test_safetensors_output_round_trips(tmp_path):
     )
 
 
-@pytest.mark.slow
 def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     """A Medical MAE ViT (32 px) converted for 64 px trains 2 iterations on NIH demo."""
     from mmengine.config import Config

@@ -1,12 +1,10 @@
 """tools/export_backbone.py: pretraining checkpoints -> loadable backbones."""
 
-import importlib.util
-
 import pytest
 import timm
 import torch
 import torchvision
-from cxr_test_utils import TINY_VIT_ARCH
+from cxr_test_utils import TINY_VIT_ARCH, load_tool
 from mmengine.registry import init_default_scope
 from mmpretrain.models.backbones import DenseNet
 from mmpretrain.registry import MODELS
@@ -15,19 +13,10 @@ import cxr_plugins  # noqa: F401
 from cxr_plugins.models.backbones.cxr_vit import CXRViT
 
 
-def load_tool(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'export_backbone', repo_root / 'tools' / 'export_backbone.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def tool(repo_root):
     init_default_scope('mmpretrain')
-    return load_tool(repo_root)
+    return load_tool('tools/export_backbone.py')
 
 
 TINY_VIT = dict(TINY_VIT_ARCH, embed_dims=64, num_heads=4, feedforward_channels=128)
@@ -85,7 +74,6 @@ def test_mae_export_loads_into_cxr_vit_with_and_without_prefix(tool, tmp_path):
         )
 
 
-@pytest.mark.slow
 def test_cnn_mae_export_loads_into_every_densenet(tool, tmp_path):
     cnn_mae = MODELS.build(dict(type='CNNMAE', encoder_name='densenet121'))
     with torch.no_grad():  # non-default BN statistics so that loading shows

@@ -11,22 +11,7 @@ from pathlib import Path
 import pytest
 from cxr_test_utils import output_of, run_tool
 
-NIH_CLASSES = [
-    'Atelectasis',
-    'Cardiomegaly',
-    'Effusion',
-    'Infiltration',
-    'Mass',
-    'Nodule',
-    'Pneumonia',
-    'Pneumothorax',
-    'Consolidation',
-    'Edema',
-    'Emphysema',
-    'Fibrosis',
-    'Pleural_Thickening',
-    'Hernia',
-]
+from cxr_plugins.datasets.nih_cxr14 import NIH_CLASSES
 
 
 @pytest.mark.slow

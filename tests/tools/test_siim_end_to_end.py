@@ -20,7 +20,6 @@ MRM_CONFIG = (
 )
 
 
-@pytest.mark.slow
 def test_siim_pipeline_end_to_end(siim_sample, siim_prepared, tiny_config, tmp_path):
     cfg = tiny_config(MRM_CONFIG, tmp_path / 'work', siim_prepared)
     out_dir = tmp_path / 'dice'

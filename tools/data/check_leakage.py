@@ -27,9 +27,7 @@ from cxr_plugins.datasets.tables import LabelTableError, read_csv_table
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        epilog='example: python tools/data/check_leakage.py --scheme image '
-        'train_list.txt val_list.txt test_list.txt',
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument('lists', nargs='+', help='split lists (two or more)')
     parser.add_argument(

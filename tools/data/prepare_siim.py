@@ -45,7 +45,9 @@ IMAGE_SUFFIXES = ('.dcm', '.png', '.jpg', '.jpeg')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         '--rle-csv', required=True, help='train-rle.csv (or .csv.gz) of the challenge'
     )

@@ -77,7 +77,6 @@ def test_cnn_mae_masked_loss_ignores_visible_pixels():
         masked_image_mse(prediction, target, mask, 'visible')
 
 
-@pytest.mark.slow
 def test_cnn_mae_forward_backward():
     model = MODELS.build(
         dict(

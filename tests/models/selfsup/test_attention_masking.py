@@ -15,8 +15,8 @@ from cxr_plugins.models.selfsup.attention_masking import (
     crop_flip_patch_maps,
     normalize_head_attention,
 )
-from cxr_plugins.models.selfsup.masking import gather_tokens
 from cxr_plugins.models.selfsup.msmae import MSMAEViT
+from cxr_plugins.models.utils.token_embedding import gather_tokens
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,12 @@ import torch
 
 from cxr_plugins.models.selfsup.masking import (
     block_wise_masking,
-    gather_tokens,
     num_masked_patches,
     patch_mask_to_pixels,
     patch_zero_masking,
     random_masking,
 )
+from cxr_plugins.models.utils.token_embedding import gather_tokens
 
 
 @pytest.mark.parametrize('mask_ratio', [0.75, 0.9, 0.95])

@@ -2,7 +2,7 @@
 
 Example::
 
-    python tools/data/measure_worker_memory.py ../shared/data/labels
+    python benchmarks/measure_worker_memory.py ../shared/data/labels
 
 Builds NIHChestXray14 on the full Data_Entry table (no image loading), then
 lets each of ``--workers`` forked DataLoader workers read every data info of
@@ -22,8 +22,9 @@ from cxr_plugins.datasets import NIHChestXray14
 
 def private_dirty_kib() -> int:
     with open('/proc/self/smaps_rollup') as handle:
-        return sum(int(line.split()[1]) for line in handle
-                   if line.startswith('Private_Dirty'))
+        return sum(
+            int(line.split()[1]) for line in handle if line.startswith('Private_Dirty')
+        )
 
 
 class InfoPass(Dataset):
@@ -42,22 +43,31 @@ class InfoPass(Dataset):
         return private_dirty_kib() - before
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('labels', type=Path, help='the shared data labels/ folder')
     parser.add_argument('--workers', type=int, default=2)
-    args = parser.parse_args()
-    dataset = NIHChestXray14(data_root=str(args.labels / 'nih_cxr14'),
-                             ann_file='Data_Entry_2017_v2020.csv.gz')
+    args = parser.parse_args(argv)
+    dataset = NIHChestXray14(
+        data_root=str(args.labels / 'nih_cxr14'),
+        ann_file='Data_Entry_2017_v2020.csv.gz',
+    )
     table = dataset.table
     size = table.img_path.nbytes + table.patient_id.nbytes + table.labels.nbytes
-    loader = DataLoader(InfoPass(dataset, args.workers), batch_size=None,
-                        num_workers=args.workers,
-                        multiprocessing_context='fork')
+    loader = DataLoader(
+        InfoPass(dataset, args.workers),
+        batch_size=None,
+        num_workers=args.workers,
+        multiprocessing_context='fork',
+    )
     growth = [int(kib) for kib in loader]
-    print(f'{len(dataset)} infos, index {size / 2**20:.1f} MiB; private dirty '
-          f'growth per worker over a full pass: '
-          + ', '.join(f'{kib / 1024:.1f} MiB' for kib in growth))
+    print(
+        f'{len(dataset)} infos, index {size / 2**20:.1f} MiB; private dirty '
+        f'growth per worker over a full pass: '
+        + ', '.join(f'{kib / 1024:.1f} MiB' for kib in growth)
+    )
 
 
 if __name__ == '__main__':
