@@ -225,6 +225,10 @@ def load_checkpoint_file(
     path = Path(filename)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    if path.stat().st_size == 0:
+        raise EOFError(
+            f'{path}: checkpoint file is empty (0 bytes; an interrupted copy?)'
+        )
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
 

@@ -52,3 +52,13 @@ def test_full_disk_error_names_the_file_and_keeps_the_previous_one(tmp_path):
     assert 'previous file kept' in last_line and 'File too large' in last_line
     assert target.read_bytes() == b'previous checkpoint'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_2.pth']
+
+
+def test_empty_checkpoint_names_the_file(tmp_path):
+    """An empty ``.pth`` raised a bare ``EOFError`` from every loader."""
+    from cxr_plugins.compat import load_checkpoint_file
+
+    path = tmp_path / 'mae_pretrained.pth'
+    path.write_bytes(b'')
+    with pytest.raises(EOFError, match='mae_pretrained.pth: checkpoint file is empty'):
+        load_checkpoint_file(path)
