@@ -47,7 +47,9 @@ train_dataloader = dict(
         pipeline=train_pipeline,
     ),
 )
+# Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
+    *_base_.custom_hooks,
     dict(
         type='MSMAEAttentionHook',
         pipeline=attention_pipeline,

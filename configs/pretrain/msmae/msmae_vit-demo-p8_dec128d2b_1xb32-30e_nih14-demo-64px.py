@@ -49,7 +49,9 @@ attention_pipeline = [
     dict(type='PackInputs', meta_keys=('sample_idx',)),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
+    *_base_.custom_hooks,
     dict(
         type='MSMAEAttentionHook',
         pipeline=attention_pipeline,
