@@ -49,7 +49,6 @@ train_dataloader = dict(
 )
 # Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
-    *_base_.custom_hooks,
     dict(
         type='MSMAEAttentionHook',
         pipeline=attention_pipeline,
@@ -58,6 +57,7 @@ custom_hooks = [
         batch_size=256,
         num_workers=8,
     ),
+    *_base_.custom_hooks,
 ]
 
 base_lr = 1e-3

@@ -51,7 +51,6 @@ attention_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
-    *_base_.custom_hooks,
     dict(
         type='MSMAEAttentionHook',
         pipeline=attention_pipeline,
@@ -60,6 +59,7 @@ custom_hooks = [
         batch_size=100,
         num_workers=0,
     ),
+    *_base_.custom_hooks,
 ]
 # Seed blr (1e-3 per 256 images, auto-scaled to the batch of 32).
 base_lr = 1e-3
