@@ -15,7 +15,7 @@ moments. :class:`NaNGuardHook` checks every step at three points:
 A loss is computed from the state the previous step left, so a bad loss
 also condemns that state (with a huge learning rate, step 1 leaves finite
 weights of magnitude 1e30 and only the loss of step 2 overflows). The hook
-therefore keeps an in-memory copy (on the CPU) of the state before each step
+therefore keeps a copy (on the same device) of the state before each step
 and calls it *verified* once its own forward pass gave a good loss. On a
 fault it puts the last verified state (weights, optimizer, schedulers) back
 into the model, saves it (``meta.iter`` is the number of iterations it had
@@ -23,7 +23,8 @@ completed, so ``--resume`` from it continues there) and raises
 :class:`NonFiniteLossError` naming the iteration, the check that failed,
 every loss term and the batch's image files. Buffers that a bad forward pass
 updated (BatchNorm running statistics) are restored with the weights. The
-copy costs one model + optimizer state of host memory and a copy per
+copy costs one more model + optimizer state of device memory (two while a
+new copy awaits its check) and a device-to-device copy every
 ``snapshot_interval`` iterations.
 """
 
@@ -77,14 +78,18 @@ def format_loss_terms(log_vars: dict) -> str:
     return ', '.join(terms)
 
 
-def _to_cpu_copy(value):
-    """A detached CPU copy of every tensor in a nested state dict."""
+def _detached_copy(value):
+    """A detached copy (same device) of every tensor in a nested state dict.
+
+    On the tensors' own device, so a GPU run pays a device-to-device copy per
+    step instead of a transfer to the host.
+    """
     if isinstance(value, torch.Tensor):
-        return value.detach().to('cpu', copy=True)
+        return value.detach().clone()
     if isinstance(value, dict):
-        return type(value)((key, _to_cpu_copy(item)) for key, item in value.items())
+        return type(value)((key, _detached_copy(item)) for key, item in value.items())
     if isinstance(value, list | tuple):
-        return type(value)(_to_cpu_copy(item) for item in value)
+        return type(value)(_detached_copy(item) for item in value)
     return copy.deepcopy(value)
 
 
@@ -234,9 +239,9 @@ class NaNGuardHook(Hook):
 
     def _snapshot(self, runner) -> dict:
         return dict(
-            model=_to_cpu_copy(self._model(runner).state_dict()),
-            optimizer=_to_cpu_copy(runner.optim_wrapper.state_dict()),
-            schedulers=[_to_cpu_copy(s.state_dict()) for s in _schedulers(runner)],
+            model=_detached_copy(self._model(runner).state_dict()),
+            optimizer=_detached_copy(runner.optim_wrapper.state_dict()),
+            schedulers=[_detached_copy(s.state_dict()) for s in _schedulers(runner)],
             iter=runner.iter,
             epoch=runner.epoch,
         )
