@@ -32,17 +32,27 @@ class RelTestStatefulClassifier(ImageClassifier):
 
     Stands in for state a model keeps between steps (MSMAE's attention maps),
     returns two loss terms (classification and a small feature penalty) and
-    can turn the classification term into NaN at a given training step.
+    can break a given training step.
 
     Args:
         nan_at_step: 1-based training step whose loss is multiplied by NaN
             (``None``: never).
+        explode_at_step: Step whose loss is multiplied by 1e6 (finite).
+        nan_grad_at_step: Step with a finite loss but NaN gradients.
         **kwargs: Passed to ``ImageClassifier``.
     """
 
-    def __init__(self, nan_at_step: int | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        nan_at_step: int | None = None,
+        explode_at_step: int | None = None,
+        nan_grad_at_step: int | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.nan_at_step = nan_at_step
+        self.explode_at_step = explode_at_step
+        self.nan_grad_at_step = nan_grad_at_step
         self.register_buffer('step_count', torch.zeros((), dtype=torch.long))
         self.register_buffer('feature_memory', torch.zeros(4))
 
@@ -56,8 +66,13 @@ class RelTestStatefulClassifier(ImageClassifier):
             summary = features[-1].mean(dim=0)[:4]
             self.feature_memory.mul_(0.5).add_(summary)
             self.step_count += 1
-        if self.nan_at_step is not None and int(self.step_count) == self.nan_at_step:
+        step = int(self.step_count)
+        if step == self.nan_at_step:
             losses['loss_cls'] = losses['loss_cls'] * float('nan')
+        if step == self.explode_at_step:
+            losses['loss_cls'] = losses['loss_cls'] * 1e6
+        if step == self.nan_grad_at_step:  # d sqrt(u)/du at 0 is inf: NaN grads
+            losses['loss_reg'] = losses['loss_reg'] + (0 * features[-1].sum()).sqrt()
         return losses
 
 
@@ -207,3 +222,71 @@ def tiny_config(
         load_from=None,
         resume=False,
     )
+
+
+def resume_recipe_config(
+    data_root: Path,
+    work_dir: Path,
+    by_epoch: bool,
+    num_workers: int,
+    persistent_workers: bool,
+    max_length: int = 3,
+) -> dict:
+    """A tiny recipe with every random stream a shipped recipe has.
+
+    16 px images, a two-layer 32-d CXRViT with drop path and dropout, random
+    resized crop and flip, validation after every epoch (or every 3
+    iterations), checkpoints every epoch (or every 2 iterations).
+    ``max_length`` counts epochs (``by_epoch``) or iterations.
+    """
+    config = tiny_config(data_root, work_dir, max_iters=max_length)
+    backbone = config['model']['backbone']
+    backbone.update(
+        arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
+        img_size=16,
+        patch_size=8,
+        drop_rate=0.1,
+        drop_path_rate=0.2,
+    )
+    train_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='RandomResizedCrop', scale=16, crop_ratio_range=(0.5, 1.0)),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='PackInputs'),
+    ]
+    loader = config['train_dataloader']
+    loader.update(num_workers=num_workers, persistent_workers=persistent_workers)
+    loader['dataset']['pipeline'] = train_pipeline
+    config['val_dataloader'] = dict(
+        batch_size=6,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate'),
+        dataset=dict(
+            type='CustomDataset',
+            data_root=str(data_root),
+            with_label=True,
+            pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')],
+        ),
+    )
+    config['val_evaluator'] = dict(type='Accuracy', topk=(1,))
+    config['val_cfg'] = dict()
+    checkpoint = config['default_hooks']['checkpoint']
+    if by_epoch:
+        config['train_cfg'] = dict(
+            type='EpochBasedTrainLoop', max_epochs=max_length, val_interval=1
+        )
+        config['param_scheduler'] = [
+            dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_length)
+        ]
+        checkpoint.update(by_epoch=True, interval=1)
+        config['log_processor'] = dict(by_epoch=True)
+    else:
+        config['train_cfg'] = dict(
+            type='IterBasedTrainLoop', max_iters=max_length, val_interval=3
+        )
+        config['param_scheduler'] = [
+            dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_length)
+        ]
+        checkpoint.update(by_epoch=False, interval=2)
+    return config

@@ -39,10 +39,11 @@ def siim_prepared(siim_sample: Path, tmp_path_factory) -> Path:
     The given lists let train and val share images, so validation covers both
     positive and negative images.
     """
-    out = tmp_path_factory.mktemp('siim_prepared')
+    base = tmp_path_factory.mktemp('siim_prepared')
+    out = base / 'siim_acr'
     with open(siim_sample / 'labels.csv', newline='') as handle:
         ids = [row['ImageId'] for row in csv.DictReader(handle)]
-    id_list = out / 'all_ids.txt'
+    id_list = base / 'all_ids.txt'
     id_list.write_text('\n'.join(ids) + '\n')
     prepare_siim_main(
         [

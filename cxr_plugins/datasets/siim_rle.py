@@ -23,6 +23,40 @@ import numpy as np
 NO_PNEUMOTHORAX = '-1'
 
 
+def parse_rle(rle: str) -> np.ndarray:
+    """Parse one SIIM run-length string into ``(N, 2)`` (relative start, length) pairs.
+
+    ``'-1'`` (no pneumothorax) gives an empty ``(0, 2)`` array.
+
+    Raises:
+        ValueError: On an empty string, a token that is not a non-negative
+            integer (naming its position and text) or an odd number of values.
+    """
+    text = rle.strip()
+    if not text:
+        raise ValueError('empty RLE string (SIIM writes -1 for no pneumothorax)')
+    if text == NO_PNEUMOTHORAX:
+        return np.zeros((0, 2), dtype=np.int64)
+    tokens = text.split()
+    for position, token in enumerate(tokens, start=1):
+        if not token.isdigit():
+            raise ValueError(
+                f'RLE value {position} is {token!r}, expected a non-negative '
+                'integer (or -1 alone for no pneumothorax)'
+            )
+    if len(tokens) % 2:
+        raise ValueError(
+            f'RLE has an odd number of values ({len(tokens)}); expected '
+            '(start, length) pairs'
+        )
+    return np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
+
+
+def rle_end(pairs: np.ndarray) -> int:
+    """Flat (column-major) pixel index just past the last run of parsed pairs."""
+    return int(pairs.sum())
+
+
 def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
     """Decode one SIIM run-length string into a ``(height, width)`` 0/1 mask.
 
@@ -37,31 +71,21 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
         ``uint8`` array with 1 inside the runs.
 
     Raises:
-        ValueError: On an empty string, an odd number of values or a run
-            outside the image.
+        ValueError: As :func:`parse_rle`, or when a run leaves the image.
     """
-    flat = np.zeros(height * width, dtype=np.uint8)
-    text = rle.strip()
-    if not text:
-        raise ValueError('empty RLE string (SIIM writes -1 for no pneumothorax)')
-    if text == NO_PNEUMOTHORAX:
-        return flat.reshape(width, height).T
-    values = np.asarray(text.split(), dtype=np.int64)
-    if values.size % 2:
+    pairs = parse_rle(rle)
+    end = rle_end(pairs)
+    if end > height * width:
         raise ValueError(
-            f'RLE has an odd number of values ({values.size}): {text[:60]}...'
+            f'RLE runs end at pixel {end}, which leaves the {height}x{width} image '
+            f'({height * width} pixels): the mask is for a larger image'
         )
+    flat = np.zeros(height * width, dtype=np.uint8)
     position = 0
-    for relative_start, length in values.reshape(-1, 2):
+    for relative_start, length in pairs:
         start = position + int(relative_start)
-        end = start + int(length)
-        if relative_start < 0 or length < 0 or end > flat.size:
-            raise ValueError(
-                f'RLE run ({relative_start}, {length}) leaves the '
-                f'{height}x{width} image'
-            )
-        flat[start:end] = 1
-        position = end
+        position = start + int(length)
+        flat[start:position] = 1
     return flat.reshape(width, height).T
 
 
@@ -81,26 +105,41 @@ def rle_encode(mask: np.ndarray) -> str:
     return ' '.join(str(v) for v in pairs.reshape(-1))
 
 
-def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
+def read_rle_csv(
+    path: str | Path, image_size: tuple[int, int] | None = None
+) -> dict[str, list[str]]:
     """Read ``train-rle.csv`` (plain or ``.gz``) into ImageId -> RLE strings.
 
     Column names are stripped, so the official header ``ImageId,
     EncodedPixels`` (with its leading space) is accepted. Rows of a negative
     image hold ``'-1'``; a positive image has one string per instance. Order of
-    first appearance is kept.
+    first appearance is kept. Every string is parsed here (:func:`parse_rle`),
+    so a bad token is reported with the file, line and ImageId before anything
+    uses the table.
+
+    Args:
+        path: The CSV file.
+        image_size: ``(height, width)`` the masks are encoded for (SIIM:
+            1024x1024); when given, a row whose runs end past it is an error.
 
     Raises:
-        KeyError: If the file lacks an ``ImageId`` or ``EncodedPixels`` column.
+        KeyError: If the header lacks ``ImageId`` or ``EncodedPixels``.
+        ValueError: For an empty file or a malformed row, naming the line.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == '.gz' else open
     with opener(path, 'rt', newline='') as handle:
         reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader)]
+        header = [name.strip() for name in next(reader, [])]
+        if not header:
+            raise ValueError(
+                f'{path}: file is empty; expected a header "ImageId, '
+                'EncodedPixels" and one row per image or instance'
+            )
         for column in ('ImageId', 'EncodedPixels'):
             if column not in header:
                 raise KeyError(
-                    f'{path}: column {column!r} not found in header {header}'
+                    f'{path}, line 1: column {column!r} not found in header {header}'
                 )
         id_col, rle_col = header.index('ImageId'), header.index('EncodedPixels')
         encodings: dict[str, list[str]] = {}
@@ -112,7 +151,25 @@ def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
                     f'{path}, line {line}: expected an ImageId and an '
                     f'EncodedPixels value (RLE or -1), got {row}'
                 )
-            encodings.setdefault(row[id_col].strip(), []).append(row[rle_col].strip())
+            image_id, rle = row[id_col].strip(), row[rle_col].strip()
+            try:
+                pairs = parse_rle(rle)
+            except ValueError as error:
+                raise ValueError(
+                    f'{path}, line {line}, ImageId {image_id}: {error}'
+                ) from error
+            if (
+                image_size is not None
+                and rle_end(pairs) > image_size[0] * image_size[1]
+            ):
+                raise ValueError(
+                    f'{path}, line {line}, ImageId {image_id}: RLE runs end at '
+                    f'pixel {rle_end(pairs)}, past the {image_size[0]}x'
+                    f'{image_size[1]} image the masks are encoded for'
+                )
+            encodings.setdefault(image_id, []).append(rle)
+    if not encodings:
+        raise ValueError(f'{path}: the file has a header but no rows')
     return encodings
 
 

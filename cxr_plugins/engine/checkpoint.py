@@ -143,6 +143,10 @@ def load_checkpoint_file(
     path = Path(filename)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    if path.stat().st_size == 0:
+        raise EOFError(
+            f'{path}: checkpoint file is empty (0 bytes; an interrupted copy?)'
+        )
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
 
@@ -269,21 +273,40 @@ def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     """
     path = os.fspath(path)
     directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    descriptor, temp_path = tempfile.mkstemp(
-        dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp'
-    )
     try:
+        os.makedirs(directory, exist_ok=True)
+        descriptor, temp_path = tempfile.mkstemp(
+            dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp'
+        )
+    except OSError as error:
+        raise OSError(error.errno, f'cannot write {path}: {error.strerror}') from error
+    try:
+        # mkstemp creates 0600; give the file the mode open() would (0666 - umask)
+        if hasattr(os, 'fchmod'):
+            os.fchmod(descriptor, 0o666 & ~_current_umask())
         with os.fdopen(descriptor, 'wb') as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_path, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp_path)
+        if isinstance(error, OSError):
+            raise OSError(
+                error.errno,
+                f'cannot write {path} ({len(data)} bytes; previous file kept): '
+                f'{error.strerror}',
+            ) from error
         raise
     _fsync_directory(directory)
+
+
+def _current_umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_directory(directory: str) -> None:

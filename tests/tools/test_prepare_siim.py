@@ -42,7 +42,10 @@ def test_prepare_siim_from_dicoms(siim_sample, tmp_path):
 
     out = tmp_path / 'prepared'
     load_tool('tools/data/prepare_siim.py').main(
-        ['--rle-csv', str(rle_csv), '--images', str(images), '--out-dir', str(out)]
+        [
+            *('--rle-csv', str(rle_csv), '--images', str(images)),
+            *('--out-dir', str(out), '--allow-empty-split'),
+        ]
     )
 
     with open(out / 'meta.csv', newline='') as handle:
@@ -79,6 +82,6 @@ def test_split_list_naming_an_absent_image_is_an_error(siim_sample, tmp_path):
     tool = load_tool('tools/data/prepare_siim.py')
     with pytest.raises(SystemExit, match='NOT_IN_THE_RLE_FILE'):
         tool.main(argv)
-    summary = tool.main([*argv, '--skip-missing-images'])
+    summary = tool.main([*argv, '--skip-missing-images', '--allow-empty-split'])
     assert summary['left_out_of_split_lists'] == {'train': 1}
     assert summary['splits'] == {'train': 0}

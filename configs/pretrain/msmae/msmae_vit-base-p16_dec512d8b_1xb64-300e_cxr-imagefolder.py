@@ -47,6 +47,7 @@ train_dataloader = dict(
         pipeline=train_pipeline,
     ),
 )
+# Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
     dict(
         type='MSMAEAttentionHook',
@@ -56,6 +57,7 @@ custom_hooks = [
         batch_size=256,
         num_workers=8,
     ),
+    *_base_.custom_hooks,
 ]
 
 base_lr = 1e-3

@@ -49,6 +49,7 @@ attention_pipeline = [
     dict(type='PackInputs', meta_keys=('sample_idx',)),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
     dict(
         type='MSMAEAttentionHook',
@@ -58,6 +59,7 @@ custom_hooks = [
         batch_size=100,
         num_workers=0,
     ),
+    *_base_.custom_hooks,
 ]
 # Seed blr (1e-3 per 256 images, auto-scaled to the batch of 32).
 base_lr = 1e-3
