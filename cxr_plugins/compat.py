@@ -10,16 +10,10 @@ a narrowly scoped wrapper, and each one says why below.
    configs reach (``point_sample``, ``sigmoid_focal_loss``) and raises a
    ``ModuleNotFoundError`` naming the op for anything else (mmseg already guards
    the optional ops it probes with ``except ModuleNotFoundError``).
-2. Safe checkpoint loading. torch >= 2.6 defaults ``torch.load`` to
-   ``weights_only=True``, which mmengine 0.10.7 does not expect. We register our
-   own local-file loader with mmengine that always uses ``weights_only=True``
-   and allow-lists the handful of plain-data globals mmengine writes into its
-   own training checkpoints (``HistoryBuffer``, numpy arrays and scalars; the
-   buffers are saved without their method table), so resuming works and
-   untrusted pickles still cannot run code. Legacy pickles load only after an
-   explicit opt-in (:func:`allow_unsafe_load`, the ``--unsafe-load`` flag of the
-   tools, or ``CXR_UNSAFE_LOAD=1``). Checkpoints are written atomically (temp
-   file + rename, :mod:`cxr_plugins.engine.checkpoint`).
+2. Checkpoints. :mod:`cxr_plugins.engine.checkpoint` holds the code; this
+   module only registers it: the weights-only loader for local files
+   (legacy pickles need ``--unsafe-load``), atomic saves, and strict loading
+   for ``CXRPretrained`` init, ``load_from``, ``--resume`` and ``tools/test.py``.
 3. CPU multi-process training. mmengine's pytorch launcher calls
    ``torch.cuda.set_device`` unconditionally; we skip it when CUDA is absent so
    ``torchrun`` + gloo runs on CPU (CI tests distributed training that way).
@@ -37,8 +31,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import logging
-import os
-import pickle
 import re
 import sys
 import types
@@ -58,13 +50,7 @@ TESTED_VERSIONS = {
     'mmsegmentation': '1.2.2',
 }
 
-UNSAFE_LOAD_ENV = 'CXR_UNSAFE_LOAD'
-_unsafe_load_allowed = False
 _applied = False
-
-
-class UnsafeCheckpointError(RuntimeError):
-    """A checkpoint needs full unpickling, which can execute arbitrary code."""
 
 
 # --------------------------------------------------------------------------
@@ -171,111 +157,34 @@ def _install_mmcv_ops_standin() -> None:
 
 
 # --------------------------------------------------------------------------
-# 2. safe checkpoint loading
+# 2. checkpoints: safe loading, atomic saving, strict loading
 # --------------------------------------------------------------------------
-def allow_unsafe_load(allowed: bool = True) -> None:
-    """Opt in (or out) of full unpickling for trusted legacy checkpoints."""
-    global _unsafe_load_allowed
-    _unsafe_load_allowed = allowed
+#: Names that moved to :mod:`cxr_plugins.engine.checkpoint`; still reachable
+#: as ``compat.<name>`` (resolved lazily: that module imports mmengine).
+_CHECKPOINT_NAMES = (
+    'UNSAFE_LOAD_ENV',
+    'UnsafeCheckpointError',
+    'allow_unsafe_load',
+    'load_checkpoint_file',
+    'unsafe_load_allowed',
+)
 
 
-def unsafe_load_allowed() -> bool:
-    """Whether full unpickling was opted into (flag or environment)."""
-    return _unsafe_load_allowed or os.environ.get(UNSAFE_LOAD_ENV) == '1'
+def __getattr__(name: str):
+    if name in _CHECKPOINT_NAMES:
+        from cxr_plugins.engine import checkpoint
+
+        return getattr(checkpoint, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
-def _safe_globals() -> list:
-    """Plain-data classes that mmengine writes into training checkpoints."""
-    import numpy as np
-    from mmengine.logging.history_buffer import HistoryBuffer
+def _install_checkpoint_handling() -> None:
+    """Safe loader, atomic saves, strict loads (engine/checkpoint.py)."""
+    from cxr_plugins.engine import checkpoint
 
-    allowed: list = [HistoryBuffer, np.ndarray, np.dtype, np.core.multiarray.scalar]
-    allowed.append(np.core.multiarray._reconstruct)
-    allowed += [
-        type(np.dtype(name))
-        for name in (
-            'float16',
-            'float32',
-            'float64',
-            'int8',
-            'int16',
-            'int32',
-            'int64',
-            'uint8',
-            'bool',
-        )
-    ]
-    allowed += [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_]
-    return allowed
-
-
-def load_checkpoint_file(
-    filename: str | os.PathLike, map_location: str | torch.device | None = 'cpu'
-) -> dict:
-    """Load a checkpoint file without executing code from it.
-
-    Supports ``.safetensors`` and torch pickles. Pickles are read with
-    ``weights_only=True`` plus an allow-list of mmengine's plain-data classes,
-    so our own training checkpoints resume. A pickle that needs anything else
-    (a legacy checkpoint that stored ``argparse.Namespace``, say) is refused
-    with :class:`UnsafeCheckpointError` unless full unpickling was opted into.
-
-    Args:
-        filename: Path of the checkpoint.
-        map_location: Passed to ``torch.load``.
-
-    Returns:
-        The loaded object (usually a dict).
-    """
-    path = Path(filename)
-    if not path.is_file():
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-
-        device = 'cpu' if map_location is None else str(map_location)
-        return load_file(str(path), device=device)
-    if unsafe_load_allowed():
-        return torch.load(path, map_location=map_location, weights_only=False)
-    try:
-        with torch.serialization.safe_globals(_safe_globals()):
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        found = re.search(r'GLOBAL (\S+)', str(error))
-        culprit = found.group(1) if found else str(error).splitlines()[0]
-        raise UnsafeCheckpointError(
-            f'Refusing to fully unpickle {path}: it contains objects beyond '
-            f'tensors and plain data (first: {culprit}), and unpickling them can '
-            'execute arbitrary code. If you trust this file, '
-            'pass --unsafe-load to the tool (or set CXR_UNSAFE_LOAD=1, or call '
-            'cxr_plugins.compat.allow_unsafe_load()), or convert it once with '
-            'tools/convert to a weights-only checkpoint.'
-        ) from error
-
-
-def _history_buffer_state(self) -> dict:
-    """Pickle state of mmengine's ``HistoryBuffer`` without its method table.
-
-    Some buffers carry ``_statistics_methods`` (references to class functions,
-    pickled through ``getattr``); it is a class-level registry that
-    ``HistoryBuffer`` rebuilds itself, so leaving it out keeps our training
-    checkpoints plain data that the weights-only loader accepts.
-    """
-    state = dict(self.__dict__)
-    state.pop('_statistics_methods', None)
-    return state
-
-
-def _register_checkpoint_loader() -> None:
-    from mmengine.logging.history_buffer import HistoryBuffer
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    def load_from_local(filename: str, map_location=None) -> dict:
-        filename = os.path.expanduser(filename)
-        return load_checkpoint_file(filename, map_location=map_location)
-
-    CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
-    HistoryBuffer.__getstate__ = _history_buffer_state
+    checkpoint.register_safe_loader()
+    checkpoint.install_atomic_checkpoint_save()
+    checkpoint.install_strict_loading()
 
 
 # --------------------------------------------------------------------------
@@ -299,13 +208,6 @@ def _patch_cpu_pytorch_launcher() -> None:
 
     init_dist_pytorch._cxr_patched = True
     dist_utils._init_dist_pytorch = init_dist_pytorch
-
-
-def _install_atomic_checkpoint_save() -> None:
-    """Crash-safe checkpoint writes (see :mod:`cxr_plugins.engine.checkpoint`)."""
-    from cxr_plugins.engine.checkpoint import install_atomic_checkpoint_save
-
-    install_atomic_checkpoint_save()
 
 
 # --------------------------------------------------------------------------
@@ -415,8 +317,7 @@ def apply() -> None:
         return
     _install_quiet_console()
     _install_mmcv_ops_standin()
-    _register_checkpoint_loader()
     _patch_cpu_pytorch_launcher()
-    _install_atomic_checkpoint_save()
+    _install_checkpoint_handling()
     check_versions()
     _applied = True

@@ -89,3 +89,9 @@ def load_tool(relative_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# The tiny ViT every model test builds: 2 blocks of 32-d, 2 heads (arch dict
+# for CXRViT / MAEViT / MRMViT). Tests that need another size derive from it,
+# e.g. ``dict(TINY_VIT_ARCH, embed_dims=64)``.
+TINY_VIT_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)

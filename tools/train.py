@@ -1,4 +1,14 @@
-"""Train a model from a config: ``python tools/train.py CONFIG [options]``."""
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``.
+
+Example::
+
+    python tools/train.py configs/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py \\
+        --work-dir work_dirs/vit_demo
+
+``load_from`` and ``--resume`` refuse a checkpoint that does not fit the model
+and name the missing / unexpected / mis-shaped keys (``--non-strict`` loads
+what fits and prints what it skipped).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +20,10 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from cxr_plugins.apis.launch import add_common_args, load_config
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--resume',
@@ -30,12 +42,12 @@ def parse_args() -> argparse.Namespace:
         help='scale lr by total batch / auto_scale_lr.base_batch_size',
     )
     add_common_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 @record  # torchrun shows a failed rank's exception in its summary
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     cfg = load_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

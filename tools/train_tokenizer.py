@@ -22,8 +22,10 @@ from cxr_plugins.datasets.image_report import load_iu_xray_reports
 from cxr_plugins.datasets.text_tokenizer import train_report_tokenizer
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         '--csv',
         action='append',
@@ -44,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output tokenizer json')
     parser.add_argument('--vocab-size', type=int, default=30000)
     parser.add_argument('--min-frequency', type=int, default=2)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def collect_reports(
@@ -62,8 +64,8 @@ def collect_reports(
     return reports
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     reports = collect_reports(args.csv, args.column, args.iu_xray)
     if not reports:
         raise SystemExit('no reports found: pass --csv and/or --iu-xray')

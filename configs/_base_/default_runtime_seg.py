@@ -38,4 +38,3 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)
-tta_model = dict(type='SegTTAModel')

@@ -4,7 +4,7 @@
 # upsampled to the ViT's 64 px). One sigmoid output, masked BCE, test AUC with
 # a bootstrap 95 % CI; selected on validation AUC after warm-up.
 # Point `pretrained` at the step-1 checkpoint with --cfg-options.
-_base_ = ['../classification/demo/vit-demo-p8_1xb64-30e_nih14-demo-64px.py']
+_base_ = ['./vit-demo-p8_1xb64-30e_nih14-demo-64px.py']
 
 pretrained = 'work_dirs/demo/pretrain/epoch_20.pth'
 model = dict(

@@ -1,10 +1,12 @@
 """Python API: classify radiographs with a trained model.
 
-Example:
-    >>> from cxr_plugins.apis import init_classifier, predict_image
-    >>> config = 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
-    >>> model = init_classifier(config, 'work_dirs/demo/classification/best.pth')
-    >>> predict_image(model, 'data/demo/nih14_64px/images/00000001_000.png')
+Example (needs the checkpoint of ``tools/run_demo.sh``)::
+
+    from cxr_plugins.apis import init_classifier, predict_image
+
+    config = 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
+    model = init_classifier(config, 'work_dirs/demo/classification/best.pth')
+    predict_image(model, 'data/demo/nih14_64px/images/00000001_000.png')
 """
 
 from cxr_plugins.apis.inference import (

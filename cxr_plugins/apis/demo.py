@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PRE_CFG = 'configs/demo/mae_vit-demo-p8_1xb64-20e_nih14-64px.py'
-NIH_CFG = 'configs/demo/resnet18_1xb32-30e_nih14-64px.py'
+PRE_CFG = 'configs/demo/mae_vit-demo-p8_dec128d2b_1xb64-20e_nih14-demo-64px.py'
+NIH_CFG = 'configs/demo/resnet18_1xb32-30e_nih14-demo-64px.py'
 PNEU_CFG = 'configs/demo/vit-demo-p8_mae-pre_1xb64-6e_pneumoniamnist-64px.py'
-SEG_CFG = 'configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-128px.py'
+SEG_CFG = 'configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-cc-by-128x128.py'
 
 
 def machine_facts() -> str:

@@ -20,7 +20,12 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from torch import nn
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.dcm', '.dicom')
+from cxr_plugins.datasets.transforms.loading import (
+    IMAGE_SUFFIXES,
+    BadXRayImageError,
+    is_image_file,
+)
+
 #: Pipeline steps that already fix the input size.
 RESIZING_TRANSFORMS = (
     'Resize',
@@ -74,10 +79,14 @@ def init_classifier(
     Returns:
         The model in eval mode with ``cfg`` and ``dataset_meta['classes']`` set.
     """
-    from mmengine.runner import load_checkpoint
+    from mmengine.runner.checkpoint import CheckpointLoader
     from mmpretrain.apis import get_model
 
     import cxr_plugins  # noqa: F401  (registers our modules)
+    from cxr_plugins.engine.checkpoint import (
+        load_state_dict_strictly,
+        unwrap_state_dict,
+    )
 
     cfg = copy.deepcopy(_load_config(config))
     # The backbone's pretraining checkpoint is irrelevant once trained weights load.
@@ -86,10 +95,11 @@ def init_classifier(
     classes = None
     if checkpoint is not None:
         # strict: a classifier with missing weights must not predict anything.
-        loaded = load_checkpoint(
-            model, str(checkpoint), map_location='cpu', strict=True
-        )
-        classes = loaded.get('meta', {}).get('dataset_meta', {}).get('classes')
+        loaded = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
+        state_dict, _ = unwrap_state_dict(loaded, source=str(checkpoint))
+        load_state_dict_strictly(model, state_dict, str(checkpoint))
+        meta = loaded.get('meta') if isinstance(loaded.get('meta'), dict) else {}
+        classes = meta.get('dataset_meta', {}).get('classes')
     model.dataset_meta = {'classes': list(classes or class_names_from_config(cfg))}
     model.cfg = cfg
     model.to(device)
@@ -165,6 +175,29 @@ def prepare_batch(
     return pseudo_collate([pipeline(dict(img_path=str(path))) for path in paths])
 
 
+def prepare_batch_skipping(
+    model: nn.Module,
+    paths: Sequence[str | os.PathLike],
+    img_size: int | None = None,
+) -> tuple[dict | None, list, list[tuple[str, str]]]:
+    """:func:`prepare_batch` that sets unreadable images aside.
+
+    Returns:
+        ``(batch or None, the paths in it, [(path, reason), ...] skipped)``;
+        only :class:`BadXRayImageError` is skipped, anything else raises.
+    """
+    pipeline = model_pipeline(model, img_size)
+    samples, kept, skipped = [], [], []
+    for path in paths:
+        try:
+            samples.append(pipeline(dict(img_path=str(path))))
+        except BadXRayImageError as err:
+            skipped.append((str(path), err.reason))
+            continue
+        kept.append(path)
+    return (pseudo_collate(samples) if samples else None), kept, skipped
+
+
 @torch.no_grad()
 def predict_batch(
     model: nn.Module, paths: Sequence[str | os.PathLike], img_size: int | None = None
@@ -198,6 +231,9 @@ def predict_image(
 def find_images(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     """Expand folders (recursively) and ``.txt`` lists into image files.
 
+    A folder contributes the files with a suffix of :data:`IMAGE_SUFFIXES` and
+    suffix-less files with DICOM content (PACS exports such as ``IM0001``).
+
     Raises:
         FileNotFoundError: An input does not exist or a folder holds no image.
     """
@@ -207,10 +243,12 @@ def find_images(inputs: Iterable[str | os.PathLike]) -> list[Path]:
             images = sorted(
                 path
                 for path in item.rglob('*')
-                if path.suffix.lower() in IMAGE_SUFFIXES
+                if path.is_file() and is_image_file(path)
             )
             if not images:
-                raise FileNotFoundError(f'{item}: no {IMAGE_SUFFIXES} files inside')
+                raise FileNotFoundError(
+                    f'{item}: no {IMAGE_SUFFIXES} or DICOM files inside'
+                )
             found += images
         elif item.suffix == '.txt':
             lines = [line.strip() for line in item.read_text().splitlines()]

@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 
 import cxr_plugins  # noqa: F401  (applies compat shims, registers modules)
 from cxr_plugins import compat
+from cxr_plugins.engine.checkpoint import allow_non_strict_load
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +35,14 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         help='fully unpickle trusted legacy checkpoints (can execute code)',
     )
     parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='load a checkpoint that does not fit the model (load_from, '
+        '--resume, tools/test.py): load what fits and print every missing, '
+        'unexpected and mis-shaped key skipped; without it such a checkpoint '
+        'is refused',
+    )
+    parser.add_argument(
         '--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS
     )
 
@@ -42,6 +51,7 @@ def load_config(args: argparse.Namespace) -> Config:
     """Read the config and apply the command-line overrides."""
     if args.unsafe_load:
         compat.allow_unsafe_load()
+    allow_non_strict_load(getattr(args, 'non_strict', False))
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = Config.fromfile(args.config)

@@ -42,7 +42,7 @@ from cxr_plugins.apis.demo import (
     train_losses,
 )
 
-PRETRAIN_CFG = 'configs/demo/mae_vit-demo-p8_1xb64-8e_pneumoniamnist-64px.py'
+PRETRAIN_CFG = 'configs/demo/mae_vit-demo-p8_dec128d2b_1xb64-8e_pneumoniamnist-64px.py'
 FRACTIONS = (0.01, 0.1, 1.0)
 
 

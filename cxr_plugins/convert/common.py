@@ -1,26 +1,25 @@
 """Format-independent pieces of checkpoint conversion.
 
-Unwrapping training checkpoints, matching mapped tensors against the target
-model (with position-embedding and patch-embedding resampling), and the report
-of what loaded. The seed repositories load with ``strict=False`` and never say
-what was skipped; here every key ends up in exactly one bucket of
-:class:`ConversionReport` and too little coverage is an error.
+Matching mapped tensors against the target model (with position-embedding and
+patch-embedding resampling) and the report of what happened to every key. The
+seed repositories load with ``strict=False`` and never say what was skipped;
+here every source key ends up in exactly one category (mapped to the backbone,
+written to the head, or dropped by a named rule) and every target key is
+either filled or named as initialised fresh. Anything else is an error:
+a source key no rule knows, a mapped key the target does not have, a shape
+that cannot be resampled, a target key nothing fills.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 
 import torch
 
-#: Keys under which training scripts nest the weights, in the order EVA-X's
-#: ``checkpoint_filter_fn`` tries them (EMA weights first).
-WRAPPER_KEYS = ('model_ema', 'model', 'module', 'state_dict')
-
-#: Below this fraction of filled backbone elements the conversion fails.
-MIN_FILLED_FRACTION = 0.9
+from cxr_plugins.engine.checkpoint import CheckpointMismatchError, unwrap_state_dict
 
 
 class ConversionError(RuntimeError):
@@ -37,7 +36,7 @@ class MappedWeights:
             ``LinearClsHead`` names), empty when the source has no classifier.
         dropped: Source keys that are deliberately not used, with the reason
             (MAE decoder, MoCo key encoder, ...).
-        unmapped: Source keys no rule knows; they are reported as unexpected.
+        unmapped: Source keys no rule knows (a conversion error).
     """
 
     backbone: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -48,79 +47,84 @@ class MappedWeights:
 
 @dataclass
 class ConversionReport:
-    """What happened to every key during a conversion."""
+    """What happened to every key during a conversion.
+
+    ``mapped`` / ``head`` / ``dropped`` partition the source keys; ``mapped``
+    + ``fresh`` are the target backbone's keys. ``resampled`` is the subset of
+    ``mapped`` whose grid or kernel was resized.
+    """
 
     source_format: str
-    loaded: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    mapped: list[str] = field(default_factory=list)
+    resampled: list[str] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
+    fresh: dict[str, str] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)
-    reshaped: list[str] = field(default_factory=list)
-    renamed: list[str] = field(default_factory=list)
-    dropped: dict[str, str] = field(default_factory=dict)
-    head: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    filled_fraction: float = 0.0
+
+    @property
+    def errors(self) -> list[str]:
+        """One line per problem that makes the conversion fail."""
+        lines = [f'source key no rule maps or drops: {key}' for key in self.unmapped]
+        lines += [
+            f'mapped key the target does not have: {key}' for key in self.unexpected
+        ]
+        lines += [f'shape mismatch: {line}' for line in self.mismatched]
+        lines += [f'target key nothing fills: {key}' for key in self.missing]
+        return lines
+
+    def counts(self) -> dict[str, int]:
+        """Number of keys per category."""
+        return dict(
+            mapped=len(self.mapped),
+            resampled=len(self.resampled),
+            head=len(self.head),
+            dropped_by_rule=len(self.dropped),
+            fresh_init=len(self.fresh),
+            errors=len(self.errors),
+        )
+
+    def to_json(self) -> str:
+        """The report as JSON (counts first, then every key)."""
+        return json.dumps(dict(counts=self.counts(), **asdict(self)), indent=1)
 
     def format(self) -> str:
         """A human-readable multi-line summary."""
+        counts = self.counts()
         lines = [
             f'source format: {self.source_format}',
-            f'backbone tensors loaded: {len(self.loaded)} '
-            f'({100 * self.filled_fraction:.1f}% of backbone elements)',
+            'keys: ' + ', '.join(f'{name} {count}' for name, count in counts.items()),
         ]
-        sections = [
-            ('reshaped', self.reshaped),
-            ('renamed', self.renamed),
-            ('missing (left at init)', self.missing),
-            ('unexpected (not in target)', self.unexpected),
-            ('shape mismatch (not loaded)', self.mismatched),
-            ('head tensors written', self.head),
-        ]
-        for title, keys in sections:
-            lines.append(f'{title}: {len(keys)}')
-            lines += [f'  {key}' for key in keys]
-        reasons: dict[str, list[str]] = {}
-        for key, reason in self.dropped.items():
-            reasons.setdefault(reason, []).append(key)
-        lines.append(f'dropped on purpose: {len(self.dropped)}')
-        for reason, keys in reasons.items():
-            lines.append(f'  {len(keys)} x {reason} (e.g. {keys[0]})')
+        lines += [f'  resampled: {key}' for key in self.resampled]
+        lines += [f'  head: {key}' for key in self.head]
+        for title, table in (
+            ('dropped by rule', self.dropped),
+            ('fresh init', self.fresh),
+        ):
+            reasons: dict[str, list[str]] = {}
+            for key, reason in table.items():
+                reasons.setdefault(reason, []).append(key)
+            for reason, keys in reasons.items():
+                lines.append(f'  {title}: {len(keys)} x {reason} (e.g. {keys[0]})')
+        lines += [f'  ERROR {line}' for line in self.errors]
         lines += [f'note: {note}' for note in self.notes]
         return '\n'.join(lines)
 
 
 def unwrap_checkpoint(checkpoint: Mapping) -> tuple[dict[str, torch.Tensor], str]:
-    """Find the state dict inside a training checkpoint.
+    """The state dict of a training checkpoint (see ``unwrap_state_dict``).
 
-    Args:
-        checkpoint: What ``torch.load`` returned.
-
-    Returns:
-        The tensors of the state dict and the wrapper key they came from
-        (``''`` for a bare state dict).
-
-    Raises:
-        ConversionError: Nothing in the checkpoint looks like a state dict.
+    ``module.`` prefixes are kept here: the format mappers strip them, and
+    some formats (MoCo, BYOL) need to see them.
     """
-    for key in WRAPPER_KEYS:
-        value = checkpoint.get(key)
-        if isinstance(value, Mapping) and any(
-            isinstance(item, torch.Tensor) for item in value.values()
-        ):
-            return _tensors_only(value), key
-    if any(isinstance(item, torch.Tensor) for item in checkpoint.values()):
-        return _tensors_only(checkpoint), ''
-    raise ConversionError(
-        f'no state dict found: top-level keys are {sorted(checkpoint)[:10]}, '
-        f'expected one of {WRAPPER_KEYS} holding tensors or a bare state dict'
-    )
-
-
-def _tensors_only(state: Mapping) -> dict[str, torch.Tensor]:
-    return {
-        key: value for key, value in state.items() if isinstance(value, torch.Tensor)
-    }
+    try:
+        return unwrap_state_dict(checkpoint, source='source checkpoint')
+    except CheckpointMismatchError as error:
+        raise ConversionError(str(error)) from error
 
 
 def strip_prefixes(
@@ -141,10 +145,14 @@ def strip_prefixes(
 def resample_position_embedding(
     pos_embed: torch.Tensor, new_num_patches: int, num_prefix_tokens: int = 1
 ) -> torch.Tensor:
-    """Bicubically resample a square absolute position-embedding grid.
+    """Resample a square absolute position-embedding grid as the seeds do.
 
-    As ``interpolate_pos_embed`` in MAE / Medical MAE: prefix (cls) tokens are
-    kept, the grid is resized. Uses timm's ``resample_abs_pos_embed``.
+    ``F.interpolate(mode='bicubic', align_corners=False)`` without
+    antialiasing, prefix (cls) tokens kept: the kernel of MAE's / Medical
+    MAE's / MRM's / MSMAE's ``interpolate_pos_embed`` and EVA-X's
+    ``interpolate14to16.py``. It is mmpretrain's ``resize_pos_embed``, which
+    ``CXRViT`` and ``EVAX`` also use on load. (timm's ``resample_abs_pos_embed``
+    antialiases, a different kernel: 2e-3 relative off at 512 px.)
 
     Args:
         pos_embed: ``(1, prefix + h*w, C)``.
@@ -154,7 +162,7 @@ def resample_position_embedding(
     Returns:
         ``(1, prefix + new_num_patches, C)``.
     """
-    from timm.layers import resample_abs_pos_embed
+    from mmpretrain.models.utils import resize_pos_embed
 
     old_side = math.isqrt(pos_embed.shape[1] - num_prefix_tokens)
     new_side = math.isqrt(new_num_patches)
@@ -165,12 +173,13 @@ def resample_position_embedding(
             f'pos_embed: only square grids can be resampled, got '
             f'{pos_embed.shape[1] - num_prefix_tokens} -> {new_num_patches} patches'
         )
-    return resample_abs_pos_embed(
-        pos_embed.float(),
-        [new_side, new_side],
-        [old_side, old_side],
-        num_prefix_tokens=num_prefix_tokens,
-    ).to(pos_embed.dtype)
+    return resize_pos_embed(
+        pos_embed,
+        (old_side, old_side),
+        (new_side, new_side),
+        mode='bicubic',
+        num_extra_tokens=num_prefix_tokens,
+    )
 
 
 def resample_patch_projection(weight: torch.Tensor, new_size: int) -> torch.Tensor:
@@ -188,8 +197,8 @@ def fit_to_target(
     mapped: MappedWeights,
     target_state: Mapping[str, torch.Tensor],
     source_format: str,
-    resamplers: Mapping[str, callable] | None = None,
-    min_filled_fraction: float = MIN_FILLED_FRACTION,
+    resamplers: Mapping[str, Callable] | None = None,
+    fresh: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, torch.Tensor], ConversionReport]:
     """Match mapped tensors to the target backbone's state dict.
 
@@ -199,18 +208,22 @@ def fit_to_target(
         source_format: Name used in the report.
         resamplers: ``{target_key: fn(source, target_shape) -> tensor}`` for keys
             whose shape may legitimately differ (position / patch embedding).
-        min_filled_fraction: Raise when fewer target elements were filled.
+        fresh: ``{fnmatch pattern: reason}`` of target keys that may stay at
+            their initialisation when the source has no tensor for them
+            (``fc_norm`` of a pretraining checkpoint).
 
     Returns:
         The backbone state dict to save and the report.
 
     Raises:
-        ConversionError: Less than ``min_filled_fraction`` of the backbone's
-            elements would come from the checkpoint.
+        ConversionError: Any key outside the categories (see
+            :attr:`ConversionReport.errors`), with the full report.
     """
+    import fnmatch
+
     resamplers = dict(resamplers or {})
     report = ConversionReport(source_format=source_format, dropped=dict(mapped.dropped))
-    report.unexpected = list(mapped.unmapped)
+    report.unmapped = list(mapped.unmapped)
     fitted: dict[str, torch.Tensor] = {}
     for key, tensor in mapped.backbone.items():
         if key not in target_state:
@@ -219,29 +232,37 @@ def fit_to_target(
         expected = tuple(target_state[key].shape)
         if tuple(tensor.shape) != expected and key in resamplers:
             tensor = resamplers[key](tensor, expected)
-            report.reshaped.append(key)
+            report.resampled.append(key)
         if tuple(tensor.shape) != expected:
             report.mismatched.append(
                 f'{key}: checkpoint {tuple(tensor.shape)} vs model {expected}'
             )
             continue
         fitted[key] = tensor.to(target_state[key].dtype).contiguous()
-        report.loaded.append(key)
-    counted = {
-        key: value
-        for key, value in target_state.items()
-        if not key.endswith('num_batches_tracked')
-    }
-    # BatchNorm step counters are bookkeeping, absent from pre-0.4 checkpoints.
-    report.missing = [key for key in counted if key not in fitted]
-    total = sum(value.numel() for value in counted.values())
-    filled = sum(counted[key].numel() for key in fitted if key in counted)
-    report.filled_fraction = filled / max(total, 1)
-    if report.filled_fraction < min_filled_fraction:
+        report.mapped.append(key)
+    for key in target_state:
+        if key in fitted:
+            continue
+        if key.endswith('num_batches_tracked'):
+            # BatchNorm step counters: bookkeeping, absent from pre-0.4 files.
+            report.fresh[key] = 'BatchNorm step counter'
+            continue
+        reason = next(
+            (
+                why
+                for pattern, why in (fresh or {}).items()
+                if fnmatch.fnmatchcase(key, pattern)
+            ),
+            None,
+        )
+        if reason is None:
+            report.missing.append(key)
+        else:
+            report.fresh[key] = reason
+    if report.errors:
         raise ConversionError(
-            f'only {100 * report.filled_fraction:.1f}% of the backbone elements '
-            f'were filled from the {source_format} checkpoint (need '
-            f'{100 * min_filled_fraction:.0f}%); wrong --format or --arch?\n'
+            f'the {source_format} checkpoint does not convert cleanly '
+            f'({len(report.errors)} problems; wrong --format or --arch?):\n'
             + report.format()
         )
     return fitted, report

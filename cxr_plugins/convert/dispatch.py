@@ -33,8 +33,8 @@ from cxr_plugins.convert.common import (
 )
 from cxr_plugins.convert.eva import eva_to_evax, infer_evax_arch
 from cxr_plugins.convert.vit import (
+    FC_NORM_FRESH,
     hf_vitmae_to_timm,
-    route_final_norm,
     timm_vit_to_mmpretrain,
 )
 
@@ -128,8 +128,6 @@ def build_target(
     ``arch`` / ``img_size`` / ``patch_size`` ask for something else; then the
     position and patch embeddings are resampled.
     """
-    from mmpretrain.registry import MODELS
-
     if fmt in VIT_FORMATS or fmt == 'evax':
         proj_key = (
             'patch_embed.projection.weight'
@@ -157,12 +155,21 @@ def build_target(
                 img_size=size,
                 patch_size=patch,
             )
-        return ConversionTarget(MODELS.build(cfg), cfg, 'pos_embed', proj_key)
+        return ConversionTarget(_build(cfg), cfg, 'pos_embed', proj_key)
     if fmt == 'densenet':
         cfg = dict(type='CXRDenseNet', arch=arch or '121')
-        return ConversionTarget(MODELS.build(cfg), cfg)
+        return ConversionTarget(_build(cfg), cfg)
     cfg = dict(type='ResNet', depth=int(arch or 50))
-    return ConversionTarget(MODELS.build(cfg), cfg)
+    return ConversionTarget(_build(cfg), cfg)
+
+
+def _build(cfg: dict) -> nn.Module:
+    """Build a backbone in mmpretrain's scope, whatever scope is current."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(cfg)
 
 
 def _infer_vit_arch(state_dict: Mapping[str, torch.Tensor]) -> dict:
@@ -194,8 +201,9 @@ def convert_checkpoint(
             inferred from the checkpoint when ``None``.
         img_size: Target input size (pos-embed is resampled to it).
         patch_size: Target patch size (patch kernel is resampled to it).
-        num_classes: Write ``head.fc.*`` when the source classifier has this
-            many outputs; otherwise the head is dropped and reported.
+        num_classes: Write ``head.fc.*`` when the source carries a fine-tuned
+            classifier with this many outputs; otherwise the head is dropped
+            and reported (a pretraining classifier, MSMAE's, always is).
 
     Returns:
         The state dict (``backbone.*`` [+ ``head.fc.*``]), the report and the
@@ -207,9 +215,6 @@ def convert_checkpoint(
     mapped = map_weights(state_dict, fmt)
     target = build_target(fmt, mapped, arch, img_size, patch_size)
     target_state = target.backbone.state_dict()
-    renamed: list[str] = []
-    if fmt in VIT_FORMATS:
-        route_final_norm(mapped, set(target_state), renamed)
     resamplers = {}
     if target.pos_embed_key:
         resamplers[target.pos_embed_key] = lambda tensor, shape: (
@@ -218,8 +223,8 @@ def convert_checkpoint(
         resamplers[target.patch_proj_key] = lambda tensor, shape: (
             resample_patch_projection(tensor, shape[-1])
         )
-    fitted, report = fit_to_target(mapped, target_state, fmt, resamplers)
-    report.renamed = renamed
+    fresh = {'ln2.*' if fmt in VIT_FORMATS else 'fc_norm.*': FC_NORM_FRESH}
+    fitted, report = fit_to_target(mapped, target_state, fmt, resamplers, fresh)
     if arch is None and fmt in (*VIT_FORMATS, 'evax'):
         report.notes.append(
             'num_heads is not stored in the weights; assumed head dim 64 '

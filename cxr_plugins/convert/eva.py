@@ -6,8 +6,13 @@ weights (Fang et al., https://arxiv.org/abs/2303.11331): ``q_bias``/``v_bias``
 (fused) or ``mlp.w1/w2`` with the sub-LN ``mlp.ffn_ln`` (base), ``mlp.w3``.
 ``EVAX`` adopts timm's ``Eva`` module names, so this is the rename list of
 EVA-X's ``checkpoint_filter_fn``: ``w12->fc1``, ``w1->fc1_g``, ``w2->fc1_x``,
-``w3->fc2``, ``ffn_ln->norm`` and the final ``norm->fc_norm``; ``rope``,
-``mask_token`` and ``lm_head`` are pretraining-only.
+``w3->fc2``, ``ffn_ln->norm`` and, when q/k/v are separate projections (base),
+``q_bias->q_proj.bias`` and ``v_bias->v_proj.bias`` (the seed keeps the
+biases as separate parameters next to bias-free projections; timm's non-fused
+attention holds them inside the projections). ``rope``, ``mask_token`` and
+``lm_head`` are pretraining-only. Unlike ``checkpoint_filter_fn``, the MIM
+final ``norm`` is not moved into ``fc_norm``: EVA-X's fine-tuning
+(``train.py``) starts ``fc_norm`` fresh, and so do we.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Mapping
 import torch
 
 from cxr_plugins.convert.common import MappedWeights, strip_prefixes
-from cxr_plugins.convert.vit import rename_by_rules
+from cxr_plugins.convert.vit import FINAL_NORM_DROPPED, rename_by_rules
 
 EVA_RENAMES = (
     (r'^(blocks\.\d+\.mlp)\.w12\.', r'\1.fc1.'),
@@ -26,7 +31,6 @@ EVA_RENAMES = (
     (r'^(blocks\.\d+\.mlp)\.w2\.', r'\1.fc1_x.'),
     (r'^(blocks\.\d+\.mlp)\.w3\.', r'\1.fc2.'),
     (r'^(blocks\.\d+\.mlp)\.ffn_ln\.', r'\1.norm.'),
-    (r'^norm\.', 'fc_norm.'),
     (r'^(cls_token|pos_embed|fc_norm\..*|patch_embed\.proj\..*)$', r'\1'),
     (r'^(blocks\.\d+\.(?:norm1|norm2|attn|mlp)\..*)$', r'\1'),
 )
@@ -50,13 +54,15 @@ def eva_to_evax(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
     """
     state = strip_prefixes(state_dict, ('module.', 'backbone.'))
     mapped = MappedWeights()
-    has_fc_norm = any(key.startswith('fc_norm.') for key in state)
+    separate_qkv = 'blocks.0.attn.q_proj.weight' in state
     for key, tensor in state.items():
         reason = next(
             (why for pattern, why in EVA_PRETRAIN_ONLY if re.search(pattern, key)), None
         )
-        if has_fc_norm and key.startswith('norm.'):
-            reason = 'final norm unused: the checkpoint has its own fc_norm'
+        if key.startswith('norm.'):
+            reason = FINAL_NORM_DROPPED
+        if separate_qkv:
+            key = re.sub(r'\.attn\.([qv])_bias$', r'.attn.\1_proj.bias', key)
         if reason is not None:
             mapped.dropped[key] = reason
         elif key.startswith('head.'):

@@ -28,7 +28,6 @@ TIMM_TO_MMPRETRAIN = (
     (r'^blocks\.(\d+)\.attn\.proj\.', r'layers.\1.attn.proj.'),
     (r'^blocks\.(\d+)\.mlp\.fc1\.', r'layers.\1.ffn.layers.0.0.'),
     (r'^blocks\.(\d+)\.mlp\.fc2\.', r'layers.\1.ffn.layers.1.'),
-    (r'^norm\.', 'ln1.'),
     (r'^fc_norm\.', 'ln2.'),
     (r'^(cls_token|pos_embed)$', r'\1'),
 )
@@ -38,6 +37,18 @@ TIMM_PRETRAIN_ONLY = (
     ('decoder', 'MAE decoder (pretraining only)'),
     ('mask_token', 'MAE mask token (pretraining only)'),
     ('bert_', 'MRM report branch (pretraining only)'),
+)
+
+#: Why the pretraining encoder's final ``norm`` is not converted.
+FINAL_NORM_DROPPED = (
+    "pretraining final norm: the seeds' fine-tuning pools the patch tokens "
+    'into a fresh fc_norm (weight 1, bias 0) and never loads it'
+)
+#: Why ``fc_norm`` may stay at its initialisation.
+FC_NORM_FRESH = 'fresh fc_norm (weight 1, bias 0), as the seeds fine-tune'
+#: Why a pretraining checkpoint's classifier is not converted.
+PRETRAINING_HEAD_DROPPED = (
+    'pretraining classifier (MSMAE cls loss); the seed deletes it before fine-tuning'
 )
 
 #: HF ViTMAE name -> timm name; ``{n}`` is the layer index.
@@ -69,9 +80,12 @@ def rename_by_rules(key: str, rules: tuple[tuple[str, str], ...]) -> str | None:
 def timm_vit_to_mmpretrain(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:
     """Rename a timm ViT state dict (MAE-family seeds) to mmpretrain ViT keys.
 
-    ``norm`` becomes ``ln1`` (mmpretrain's final norm) and ``fc_norm`` becomes
-    ``ln2``; :func:`route_final_norm` decides where ``norm`` goes when the
-    target uses global pooling. A timm ``head.*`` goes to the classifier head.
+    ``fc_norm`` becomes ``ln2``. The final ``norm`` is dropped
+    (:data:`FINAL_NORM_DROPPED`): Medical MAE, MRM and MSMAE fine-tune with
+    global pooling and a fresh ``fc_norm``; MRM's ``train.py`` even asserts
+    that ``fc_norm`` is missing from the file. A timm ``head.*`` goes to the
+    classifier head, except in a pretraining checkpoint (one with a MAE
+    decoder), where it is MSMAE's pretraining classifier and is dropped.
 
     Args:
         state_dict: Unwrapped source state dict.
@@ -80,10 +94,15 @@ def timm_vit_to_mmpretrain(state_dict: Mapping[str, torch.Tensor]) -> MappedWeig
         The mapped weights with dropped and unmapped keys listed.
     """
     mapped = MappedWeights()
+    pretraining = any(key.startswith('decoder') for key in state_dict)
     for key, tensor in state_dict.items():
         reason = next(
             (why for prefix, why in TIMM_PRETRAIN_ONLY if key.startswith(prefix)), None
         )
+        if key.startswith('norm.'):
+            reason = FINAL_NORM_DROPPED
+        elif key.startswith('head.') and pretraining:
+            reason = PRETRAINING_HEAD_DROPPED
         if reason is not None:
             mapped.dropped[key] = reason
         elif key.startswith('head.'):
@@ -93,28 +112,6 @@ def timm_vit_to_mmpretrain(state_dict: Mapping[str, torch.Tensor]) -> MappedWeig
         else:
             mapped.unmapped.append(key)
     return mapped
-
-
-def route_final_norm(
-    mapped: MappedWeights, target_keys: set[str], renamed: list[str]
-) -> None:
-    """Send the source's final ``norm`` to the norm the target actually has.
-
-    With ``final_norm=False`` + ``avg_featmap`` (the MAE fine-tuning recipe) the
-    target has only ``ln2`` (fc_norm). A pretraining checkpoint has no fc_norm,
-    so its final ``norm`` initialises fc_norm, as EVA-X's ``checkpoint_filter_fn``
-    does. Each such move is recorded in ``renamed`` for the report.
-    """
-    for suffix in ('weight', 'bias'):
-        source, fc_norm = f'ln1.{suffix}', f'ln2.{suffix}'
-        if (
-            source in mapped.backbone
-            and source not in target_keys
-            and fc_norm in target_keys
-            and fc_norm not in mapped.backbone
-        ):
-            mapped.backbone[fc_norm] = mapped.backbone.pop(source)
-            renamed.append(f'norm.{suffix} -> {fc_norm} (final norm used as fc_norm)')
 
 
 def hf_vitmae_to_timm(state_dict: Mapping[str, torch.Tensor]) -> MappedWeights:

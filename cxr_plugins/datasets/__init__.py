@@ -10,6 +10,7 @@ from cxr_plugins.datasets.chexpert import (
 )
 from cxr_plugins.datasets.covidx import COVIDX_2_CLASSES, COVIDX_3_CLASSES, COVIDx
 from cxr_plugins.datasets.image_folder import CXRImageFolder
+from cxr_plugins.datasets.label_table import CXR_META_KEYS, CXRLabelTable
 from cxr_plugins.datasets.leakage import (
     PatientLeakageError,
     assert_no_leakage,
@@ -33,6 +34,8 @@ __all__ = [
     'COVIDX_3_CLASSES',
     'COVIDx',
     'CXRImageFolder',
+    'CXR_META_KEYS',
+    'CXRLabelTable',
     'PatientLeakageError',
     'assert_no_leakage',
     'find_overlaps',

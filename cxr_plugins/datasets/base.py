@@ -18,7 +18,7 @@ import os.path as osp
 import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from mmengine.logging import print_log
@@ -52,23 +52,35 @@ class LabelTable:
         patient_id: Patient ids, str array (N,).
         labels: Multi-label: float32 (N, C) with 1 positive, 0 negative and -1
             ignored (U-Ignore); single-label: int64 (N,) class indices.
+        meta: Per-image metadata arrays (N,) by sample key (``sex``, ``age``,
+            ``view``, ``site``; see :mod:`cxr_plugins.datasets.label_table`).
     """
 
     img_path: np.ndarray
     patient_id: np.ndarray
     labels: np.ndarray
+    meta: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self):
         # ASCII strings as 1-byte 'S' arrays: a quarter of numpy's 'U' size.
         self.img_path = _compact_strings(self.img_path)
         self.patient_id = _compact_strings(self.patient_id)
+        self.meta = {
+            key: values if values.dtype.kind == 'f' else _compact_strings(values)
+            for key, values in self.meta.items()
+        }
 
     @property
     def multi_label(self) -> bool:
         return self.labels.ndim == 2
 
     def select(self, mask: np.ndarray) -> LabelTable:
-        return LabelTable(self.img_path[mask], self.patient_id[mask], self.labels[mask])
+        return LabelTable(
+            self.img_path[mask],
+            self.patient_id[mask],
+            self.labels[mask],
+            {key: values[mask] for key, values in self.meta.items()},
+        )
 
     def __len__(self) -> int:
         return len(self.img_path)
@@ -84,6 +96,9 @@ class LabelTable:
         info = dict(
             img_path=_text(self.img_path[idx]), patient_id=_text(self.patient_id[idx])
         )
+        for key, values in self.meta.items():
+            value = values[idx]
+            info[key] = float(value) if values.dtype.kind == 'f' else _text(value)
         if self.multi_label:
             score = self.labels[idx].astype(np.float32)
             info['gt_score'] = score
@@ -96,18 +111,33 @@ class LabelTable:
 class CXRBaseDataset(BaseDataset):
     """Base class: subclasses implement :meth:`load_table`.
 
+    ``LABEL_SOURCE`` names the dataset's mapping onto the canonical findings
+    (:data:`cxr_plugins.datasets.harmonise.SOURCE_MAPPINGS`).
+
     Args:
         ann_file: The label table or split file (relative to ``data_root``).
         split: Which split to keep: with ``patient_split`` one of its keys,
             otherwise interpreted by the subclass (e.g. a split column).
         patient_split: Ratios for a seeded patient-level re-split, e.g.
             ``dict(train=0.6, val=0.2, test=0.2)``; needs ``split``.
+        stratify: Stratify ``patient_split`` by the labels (multi-label
+            iterative stratification over patients, the default); ``False``
+            gives the pure per-patient hash split, which never moves a patient
+            when others are added (see :mod:`cxr_plugins.datasets.splits`).
         fraction: Keep this seeded fraction of the patients (label-efficiency
             experiments: 0.01, 0.1, 1.0).
         seed: Seed of ``patient_split`` and ``fraction``.
         disjoint_from: Other split files of the same dataset (same format);
             raises :class:`PatientLeakageError` if any shares a patient with
             this one.
+        canonical_labels: Output labels over the canonical findings of
+            :mod:`cxr_plugins.datasets.harmonise` instead of the dataset's own
+            classes: ``True`` for the whole vocabulary, or a list (e.g. the
+            findings two datasets share). A finding this dataset does not label
+            is -1 (masked out of ``CXRMaskedBCELoss`` and the AUC), never 0.
+        label_source: The mapping for ``canonical_labels``: a key of
+            ``SOURCE_MAPPINGS``, a ``{label: [finding, ...]}`` dict, or
+            ``None`` for the dataset's own (:attr:`LABEL_SOURCE`).
         skip_bad_images: In training (``test_mode=False``), replace a sample
             whose image cannot be read by another random one, and record it
             (see :meth:`bad_images`); evaluation always raises.
@@ -115,15 +145,20 @@ class CXRBaseDataset(BaseDataset):
             ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
 
+    LABEL_SOURCE: str | None = None
+
     def __init__(
         self,
         ann_file: str = '',
         split: str | None = None,
         patient_split: Mapping[str, float] | None = None,
+        stratify: bool = True,
         fraction: float = 1.0,
         seed: int = 0,
         disjoint_from: Sequence[str] = (),
         skip_bad_images: bool = False,
+        canonical_labels: bool | Sequence[str] = False,
+        label_source: str | Mapping[str, Sequence[str]] | None = None,
         **kwargs,
     ):
         if patient_split is not None and split is None:
@@ -132,10 +167,27 @@ class CXRBaseDataset(BaseDataset):
             raise ValueError(f'fraction must be in (0, 1], got {fraction}')
         self.split = split
         self.patient_split = dict(patient_split) if patient_split else None
+        self.stratify = stratify
         self.fraction = fraction
         self.seed = seed
         self.disjoint_from = list(disjoint_from)
         self.skip_bad_images = skip_bad_images
+        self.label_source = label_source or self.LABEL_SOURCE
+        self.source_classes = tuple(
+            (kwargs.get('metainfo') or {}).get('classes')
+            or self.METAINFO.get('classes', ())
+        )
+        self.canonical_targets = None
+        if canonical_labels:
+            from cxr_plugins.datasets.harmonise import CANONICAL_FINDINGS
+
+            self.canonical_targets = tuple(
+                CANONICAL_FINDINGS if canonical_labels is True else canonical_labels
+            )
+            kwargs['metainfo'] = {
+                **(kwargs.get('metainfo') or {}),
+                'classes': self.canonical_targets,
+            }
         self.bad_image_log = osp.join(
             tempfile.gettempdir(), f'cxr_bad_images_{uuid.uuid4().hex}.tsv'
         )
@@ -160,10 +212,23 @@ class CXRBaseDataset(BaseDataset):
         """The table of ``ann_file`` after ``split``, leakage check and
         ``fraction``."""
         table = self.load_table(self.ann_file)
+        if self.canonical_targets is not None:
+            from cxr_plugins.datasets.harmonise import harmonise_labels
+
+            table.labels = harmonise_labels(
+                table.labels,
+                self.source_classes,
+                self.label_source,
+                self.canonical_targets,
+            )
         if self.patient_split is not None:
             table = table.select(
                 patient_split_mask(
-                    table.patient_id, self.patient_split, self.split, self.seed
+                    table.patient_id,
+                    self.patient_split,
+                    self.split,
+                    self.seed,
+                    labels=table.labels if self.stratify else None,
                 )
             )
         for other in self.disjoint_from:

@@ -9,10 +9,15 @@ import pandas as pd
 from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.label_table import (
+    metadata_from_frame,
+    parse_label_columns,
+    resolve_uncertain_policy,
+)
+from cxr_plugins.datasets.patient_ids import chexpert_patient_from_path
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
-    check_values,
     read_csv_table,
     read_split_file,
 )
@@ -41,46 +46,19 @@ CHEXPERT_COMPETITION_CLASSES = (
     'Edema',
     'Pleural Effusion',
 )
+#: CheXpert CSV columns carried into each sample (see label_table).
+CHEXPERT_META = dict(sex='Sex', age='Age', view='AP/PA')
 # medical_mae / EVA-X: U-Ones for Edema and Atelectasis, U-Zeros for the rest.
 SEED_UNCERTAIN_POLICY = dict(default='zeros', Atelectasis='ones', Edema='ones')
-UNCERTAIN_VALUES = {'ones': 1.0, 'zeros': 0.0, 'ignore': -1.0}
 
 
-def resolve_uncertain_policy(
-    policy: str | Mapping[str, str], classes: Sequence[str]
-) -> np.ndarray:
-    """Per-class value that replaces an uncertain (-1) label.
-
-    Args:
-        policy: ``'ones'`` (U-Ones), ``'zeros'`` (U-Zeros) or ``'ignore'``
-            (U-Ignore: -1, masked out by the loss) for every class, or a dict
-            ``{class: policy}`` with an optional ``'default'`` entry for the
-            classes it does not name.
-        classes: The selected classes.
-
-    Returns:
-        float32 (C,) of 1, 0 or -1.
-    """
-    if isinstance(policy, str):
-        policy = dict(default=policy)
-    unknown = set(policy) - set(classes) - {'default'}
-    if unknown:
-        raise KeyError(
-            f'uncertain_policy names {sorted(unknown)}, not among '
-            f'the classes {list(classes)}'
-        )
-    values = []
-    for name in classes:
-        if name not in policy and 'default' not in policy:
-            raise KeyError(f'uncertain_policy has no entry (or default) for {name!r}')
-        choice = policy.get(name, policy.get('default'))
-        if choice not in UNCERTAIN_VALUES:
-            raise ValueError(
-                f'uncertain_policy[{name!r}]={choice!r}; expected one '
-                f'of {list(UNCERTAIN_VALUES)}'
-            )
-        values.append(UNCERTAIN_VALUES[choice])
-    return np.asarray(values, dtype=np.float32)
+def default_uncertain_policy(classes: Sequence[str]) -> dict[str, str]:
+    """The seeds' policy restricted to ``classes`` (any subset is valid)."""
+    return {
+        name: value
+        for name, value in SEED_UNCERTAIN_POLICY.items()
+        if name == 'default' or name in classes
+    }
 
 
 def apply_uncertain_policy(
@@ -94,34 +72,7 @@ def apply_uncertain_policy(
     Blank means "not mentioned" and becomes 0; -1 (uncertain) becomes the
     class's policy value; any other value raises :class:`LabelTableError`.
     """
-    check_values(path, frame, classes, allowed=(1.0, 0.0, -1.0), allow_blank=True)
-    raw = frame[list(classes)].apply(pd.to_numeric).to_numpy(dtype=np.float32)
-    labels = np.nan_to_num(raw, nan=0.0)
-    replacement = resolve_uncertain_policy(policy, classes)
-    uncertain = labels == -1.0
-    return np.where(uncertain, replacement[None, :], labels).astype(np.float32)
-
-
-def patient_from_chexpert_path(
-    path: str, image_paths: np.ndarray, first_line: int
-) -> np.ndarray:
-    """``.../patient00001/study1/view1_frontal.jpg`` -> ``'patient00001'``.
-
-    Plain ``str.find`` (a regex search is several times slower on 200k paths).
-    """
-    patients = []
-    for row, image in enumerate(image_paths.tolist()):
-        start = image.find('/patient') + 1
-        end = image.find('/', start)
-        if start == 0 or end < 0 or not image[start + 7 : end].isdigit():
-            raise LabelTableError(
-                path,
-                f'no patientNNNNN folder in {image!r}',
-                line=row + first_line,
-                column='Path',
-            )
-        patients.append(image[start:end])
-    return np.array(patients)
+    return parse_label_columns(path, frame, classes, policy, blank='zeros')
 
 
 @DATASETS.register_module()
@@ -138,17 +89,20 @@ class CheXpert(CXRBaseDataset):
         classes: Selected label columns, in output order. Defaults to the 5
             competition tasks; :data:`CHEXPERT_CLASSES` gives all 14.
         uncertain_policy: See :func:`resolve_uncertain_policy`. Defaults to
-            the seeds' U-Ones for Edema and Atelectasis, U-Zeros otherwise.
+            the seeds' U-Ones for Edema and Atelectasis, U-Zeros otherwise,
+            for whichever of them ``classes`` holds.
         frontal_only: Keep only ``Frontal/Lateral == 'Frontal'`` (CSV) or
             ``*_frontal.jpg`` (split files).
         **kwargs: See :class:`CXRBaseDataset`.
     """
 
+    LABEL_SOURCE = 'chexpert'
+
     def __init__(
         self,
         ann_file: str,
         classes: Sequence[str] = CHEXPERT_COMPETITION_CLASSES,
-        uncertain_policy: str | Mapping[str, str] = SEED_UNCERTAIN_POLICY,
+        uncertain_policy: str | Mapping[str, str] | None = None,
         frontal_only: bool = False,
         **kwargs,
     ):
@@ -158,6 +112,8 @@ class CheXpert(CXRBaseDataset):
                 f'unknown CheXpert classes {unknown}; expected a subset '
                 f'of {list(CHEXPERT_CLASSES)}'
             )
+        if uncertain_policy is None:
+            uncertain_policy = default_uncertain_policy(classes)
         resolve_uncertain_policy(uncertain_policy, classes)
         self.label_names = tuple(classes)
         self.uncertain_policy = uncertain_policy
@@ -184,8 +140,13 @@ class CheXpert(CXRBaseDataset):
         )
         table = LabelTable(
             self.image_path(paths),
-            patient_from_chexpert_path(ann_file, paths, 2),
+            chexpert_patient_from_path(ann_file, paths, 2),
             labels,
+            metadata_from_frame(
+                ann_file,
+                frame,
+                {k: v for k, v in CHEXPERT_META.items() if v in frame.columns},
+            ),
         )
         if self.frontal_only:
             views = frame['Frontal/Lateral']
@@ -213,7 +174,7 @@ class CheXpert(CXRBaseDataset):
         columns = [CHEXPERT_COMPETITION_CLASSES.index(n) for n in self.label_names]
         table = LabelTable(
             self.image_path(paths),
-            patient_from_chexpert_path(ann_file, paths, 1),
+            chexpert_patient_from_path(ann_file, paths, 1),
             values[:, columns].astype(np.float32),
         )
         if self.frontal_only:

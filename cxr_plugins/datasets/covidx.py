@@ -31,6 +31,8 @@ class COVIDx(CXRBaseDataset):
         **kwargs: See :class:`CXRBaseDataset`.
     """
 
+    LABEL_SOURCE = 'covidx'
+
     def __init__(
         self, ann_file: str, classes: Sequence[str] = COVIDX_3_CLASSES, **kwargs
     ):

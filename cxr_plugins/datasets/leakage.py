@@ -66,48 +66,30 @@ def ids_from_list(path: str, scheme: str, lookup=None) -> np.ndarray:
             ``Data_Entry`` ``Patient ID`` indexed by ``Image Index``); replaces
             ``scheme``'s rule, and every listed image must be in it.
     """
-    import pandas as pd
-
-    from cxr_plugins.datasets.tables import LabelTableError
+    from cxr_plugins.datasets.patient_ids import (
+        chexpert_patient_from_path,
+        nih_patient_from_name,
+    )
+    from cxr_plugins.datasets.tables import LabelTableError, extract_ids, read_id_list
 
     if scheme not in ID_SCHEMES:
         raise ValueError(f'scheme must be one of {ID_SCHEMES}, got {scheme!r}')
-    with open(path) as handle:
-        first = pd.Series(
-            [line.split()[0] if line.strip() else '' for line in handle], dtype=object
-        )
-    empty = (first == '').to_numpy()
-    if empty.any():
-        row = int(np.flatnonzero(empty)[0])
-        raise LabelTableError(path, 'blank line', line=row + 1)
+    first = read_id_list(path)
     if lookup is not None:
-        ids = lookup.reindex(first.to_numpy())
+        ids = lookup.reindex(first)
         missing = ids.isna().to_numpy()
         if missing.any():
             row = int(np.flatnonzero(missing)[0])
             raise LabelTableError(
                 path,
-                f'{missing.sum()} image(s) not in the id '
-                f'table, e.g. {first.iat[row]!r}',
+                f'{missing.sum()} image(s) not in the id table, e.g. {first[row]!r}',
                 line=row + 1,
             )
         return ids.to_numpy().astype(str)
-    patterns = {
-        'nih': r'^(\d{8})_\d{3}\.png$',
-        'chexpert': r'(patient\d+)/',
-        'rsna': r'([^/]+)\.dcm$',
-    }
-    if scheme not in patterns:
-        return first.to_numpy(dtype=str)
-    ids = first.str.extract(patterns[scheme])[0]
-    bad = ids.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise LabelTableError(
-            path,
-            f'{first.iat[row]!r} does not match the {scheme} naming {patterns[scheme]}',
-            line=row + 1,
-        )
     if scheme == 'nih':
-        ids = ids.astype(int).astype(str)
-    return ids.to_numpy(dtype=str)
+        return nih_patient_from_name(path, first)
+    if scheme == 'chexpert':
+        return chexpert_patient_from_path(path, first, first_line=1, column=None)
+    if scheme == 'rsna':
+        return extract_ids(path, first, r'([^/]+)\.dcm$', 'RSNA <patientId>.dcm name')
+    return first

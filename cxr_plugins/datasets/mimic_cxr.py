@@ -15,6 +15,8 @@ from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
 from cxr_plugins.datasets.chexpert import apply_uncertain_policy
+from cxr_plugins.datasets.label_table import metadata_from_frame
+from cxr_plugins.datasets.patient_ids import patient_column
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
@@ -84,6 +86,8 @@ class MIMICCXR(CXRBaseDataset):
     (the official label tables do not cover every study).
     """
 
+    LABEL_SOURCE = 'mimic_cxr'
+
     def __init__(
         self,
         ann_file: str,
@@ -117,6 +121,7 @@ class MIMICCXR(CXRBaseDataset):
         check_unique(
             ann_file, splits['dicom_id'].to_numpy(dtype=str), 'dicom_id', first_line=2
         )
+        patient_column(ann_file, splits, 'subject_id')  # blank = error naming the row
         if self.split is not None and self.patient_split is None:
             if self.split not in MIMIC_SPLITS:
                 raise ValueError(
@@ -205,4 +210,5 @@ class MIMICCXR(CXRBaseDataset):
             self.image_path(relative.to_numpy(dtype=str)),
             subject.to_numpy(dtype=str),
             targets,
+            metadata_from_frame(label_path, frame, dict(view='ViewPosition')),
         )

@@ -9,12 +9,14 @@ import numpy as np
 from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.label_table import metadata_from_frame
+from cxr_plugins.datasets.patient_ids import nih_patient_from_name, patient_column
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
-    extract_ids,
     locate,
     read_csv_table,
+    read_id_list,
     read_split_file,
 )
 
@@ -35,6 +37,8 @@ NIH_CLASSES = (
     'Hernia',
 )
 NO_FINDING = 'No Finding'
+#: Data_Entry columns carried into each sample (see label_table).
+NIH_META = dict(sex='Patient Gender', age='Patient Age', view='View Position')
 SPLIT_ALIASES = {'valid': 'val', 'validate': 'val', 'validation': 'val'}
 
 
@@ -75,17 +79,6 @@ def parse_finding_labels(path: str | Path, findings: np.ndarray) -> np.ndarray:
     return unique_rows[codes]
 
 
-def patient_from_image_name(path: str | Path, names: np.ndarray) -> np.ndarray:
-    """NIH image names are ``<patient:08d>_<follow-up:03d>.png``."""
-    digits = extract_ids(
-        path,
-        names,
-        r'^(\d{8})_\d{3}\.png$',
-        '<8-digit patient>_<3-digit follow-up>.png name',
-    )
-    return digits.astype(np.int64).astype(str)
-
-
 @DATASETS.register_module()
 class NIHChestXray14(CXRBaseDataset):
     """NIH ChestX-ray14, 14 findings, multi-label (No Finding = all zeros).
@@ -117,6 +110,8 @@ class NIHChestXray14(CXRBaseDataset):
             ``fraction``, ``seed``, ``disjoint_from``, ``skip_bad_images``,
             ``data_root``, ``data_prefix``, ``pipeline``, ``test_mode``).
     """
+
+    LABEL_SOURCE = 'nih'
 
     METAINFO = dict(classes=NIH_CLASSES)
 
@@ -151,7 +146,7 @@ class NIHChestXray14(CXRBaseDataset):
         keep = np.ones(len(frame), dtype=bool)
         if self.image_list is not None:
             list_path = self.resolve(self.image_list)
-            listed, _ = read_split_file(list_path, 0)
+            listed = read_id_list(list_path)
             check_unique(list_path, listed, 'image')
             keep[:] = False
             keep[locate(list_path, listed, names, ann_file)] = True
@@ -165,7 +160,14 @@ class NIHChestXray14(CXRBaseDataset):
             keep &= frame['View Position'].isin(self.view_positions).to_numpy()
         files = frame['path'].to_numpy(dtype=str) if 'path' in frame else names
         table = LabelTable(
-            self.image_path(files), frame['Patient ID'].to_numpy(dtype=str), labels
+            self.image_path(files),
+            patient_column(ann_file, frame, 'Patient ID'),
+            labels,
+            metadata_from_frame(
+                ann_file,
+                frame,
+                {k: v for k, v in NIH_META.items() if v in frame.columns},
+            ),
         )
         return table.select(keep)
 
@@ -217,7 +219,7 @@ class NIHChestXray14(CXRBaseDataset):
         names, values = read_split_file(ann_file, len(NIH_CLASSES))
         check_unique(ann_file, names, 'image')
         if self.data_entry is None:
-            patients = patient_from_image_name(ann_file, names)
+            patients = nih_patient_from_name(ann_file, names)
         else:
             entry_path = self.resolve(self.data_entry)
             entry = read_csv_table(
@@ -228,5 +230,5 @@ class NIHChestXray14(CXRBaseDataset):
             rows = locate(
                 ann_file, names, entry['Image Index'].to_numpy(dtype=str), entry_path
             )
-            patients = entry['Patient ID'].to_numpy(dtype=str)[rows]
+            patients = patient_column(entry_path, entry, 'Patient ID')[rows]
         return LabelTable(self.image_path(names), patients, values.astype(np.float32))

@@ -10,6 +10,7 @@ import pandas as pd
 from mmpretrain.registry import DATASETS
 
 from cxr_plugins.datasets.base import CXRBaseDataset, LabelTable
+from cxr_plugins.datasets.patient_ids import patient_column
 from cxr_plugins.datasets.tables import (
     LabelTableError,
     check_unique,
@@ -61,6 +62,8 @@ class RSNAPneumonia(CXRBaseDataset):
         **kwargs: See :class:`CXRBaseDataset`.
     """
 
+    LABEL_SOURCE = 'rsna'
+
     METAINFO = dict(classes=RSNA_CLASSES)
 
     def load_table(self, ann_file: str) -> LabelTable:
@@ -68,6 +71,8 @@ class RSNAPneumonia(CXRBaseDataset):
             frame = read_csv_table(
                 ann_file, ['patientId', 'Target'], dtype={'patientId': str}
             )
+            # a blank patientId would vanish from the groupby: an error instead
+            patient_column(ann_file, frame, 'patientId')
             targets = targets_per_patient(ann_file, frame)
             patients = targets.index.to_numpy(dtype=str)
             files = np.char.add(patients, '.dcm')

@@ -19,7 +19,7 @@ import cv2
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from cxr_plugins.datasets.siim_rle import SPLIT_NAMES, patient_split
+from cxr_plugins.datasets.splits import SPLIT_NAMES, split_patients
 
 
 @DATASETS.register_module()
@@ -180,8 +180,10 @@ class CXRBinaryMaskDataset(BaseSegDataset):
             if mask is None:
                 continue
             samples.append((root / image, mask, row[self.patient_column].strip()))
-        assignment = patient_split(
-            {patient for _, _, patient in samples}, self.split_ratios, self.split_seed
+        assignment = split_patients(
+            [patient for _, _, patient in samples],
+            dict(zip(SPLIT_NAMES, self.split_ratios)),
+            self.split_seed,
         )
         return [
             dict(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -23,7 +22,39 @@ import numpy as np
 #: Value of ``EncodedPixels`` for an image without pneumothorax.
 NO_PNEUMOTHORAX = '-1'
 
-SPLIT_NAMES = ('train', 'val', 'test')
+
+def parse_rle(rle: str) -> np.ndarray:
+    """Parse one SIIM run-length string into ``(N, 2)`` (relative start, length) pairs.
+
+    ``'-1'`` (no pneumothorax) gives an empty ``(0, 2)`` array.
+
+    Raises:
+        ValueError: On an empty string, a token that is not a non-negative
+            integer (naming its position and text) or an odd number of values.
+    """
+    text = rle.strip()
+    if not text:
+        raise ValueError('empty RLE string (SIIM writes -1 for no pneumothorax)')
+    if text == NO_PNEUMOTHORAX:
+        return np.zeros((0, 2), dtype=np.int64)
+    tokens = text.split()
+    for position, token in enumerate(tokens, start=1):
+        if not token.isdigit():
+            raise ValueError(
+                f'RLE value {position} is {token!r}, expected a non-negative '
+                'integer (or -1 alone for no pneumothorax)'
+            )
+    if len(tokens) % 2:
+        raise ValueError(
+            f'RLE has an odd number of values ({len(tokens)}); expected '
+            '(start, length) pairs'
+        )
+    return np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
+
+
+def rle_end(pairs: np.ndarray) -> int:
+    """Flat (column-major) pixel index just past the last run of parsed pairs."""
+    return int(pairs.sum())
 
 
 def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
@@ -40,31 +71,21 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
         ``uint8`` array with 1 inside the runs.
 
     Raises:
-        ValueError: On an empty string, an odd number of values or a run
-            outside the image.
+        ValueError: As :func:`parse_rle`, or when a run leaves the image.
     """
-    flat = np.zeros(height * width, dtype=np.uint8)
-    text = rle.strip()
-    if not text:
-        raise ValueError('empty RLE string (SIIM writes -1 for no pneumothorax)')
-    if text == NO_PNEUMOTHORAX:
-        return flat.reshape(width, height).T
-    values = np.asarray(text.split(), dtype=np.int64)
-    if values.size % 2:
+    pairs = parse_rle(rle)
+    end = rle_end(pairs)
+    if end > height * width:
         raise ValueError(
-            f'RLE has an odd number of values ({values.size}): {text[:60]}...'
+            f'RLE runs end at pixel {end}, which leaves the {height}x{width} image '
+            f'({height * width} pixels): the mask is for a larger image'
         )
+    flat = np.zeros(height * width, dtype=np.uint8)
     position = 0
-    for relative_start, length in values.reshape(-1, 2):
+    for relative_start, length in pairs:
         start = position + int(relative_start)
-        end = start + int(length)
-        if relative_start < 0 or length < 0 or end > flat.size:
-            raise ValueError(
-                f'RLE run ({relative_start}, {length}) leaves the '
-                f'{height}x{width} image'
-            )
-        flat[start:end] = 1
-        position = end
+        position = start + int(length)
+        flat[start:position] = 1
     return flat.reshape(width, height).T
 
 
@@ -84,26 +105,41 @@ def rle_encode(mask: np.ndarray) -> str:
     return ' '.join(str(v) for v in pairs.reshape(-1))
 
 
-def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
+def read_rle_csv(
+    path: str | Path, image_size: tuple[int, int] | None = None
+) -> dict[str, list[str]]:
     """Read ``train-rle.csv`` (plain or ``.gz``) into ImageId -> RLE strings.
 
     Column names are stripped, so the official header ``ImageId,
     EncodedPixels`` (with its leading space) is accepted. Rows of a negative
     image hold ``'-1'``; a positive image has one string per instance. Order of
-    first appearance is kept.
+    first appearance is kept. Every string is parsed here (:func:`parse_rle`),
+    so a bad token is reported with the file, line and ImageId before anything
+    uses the table.
+
+    Args:
+        path: The CSV file.
+        image_size: ``(height, width)`` the masks are encoded for (SIIM:
+            1024x1024); when given, a row whose runs end past it is an error.
 
     Raises:
-        KeyError: If the file lacks an ``ImageId`` or ``EncodedPixels`` column.
+        KeyError: If the header lacks ``ImageId`` or ``EncodedPixels``.
+        ValueError: For an empty file or a malformed row, naming the line.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == '.gz' else open
     with opener(path, 'rt', newline='') as handle:
         reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader)]
+        header = [name.strip() for name in next(reader, [])]
+        if not header:
+            raise ValueError(
+                f'{path}: file is empty; expected a header "ImageId, '
+                'EncodedPixels" and one row per image or instance'
+            )
         for column in ('ImageId', 'EncodedPixels'):
             if column not in header:
                 raise KeyError(
-                    f'{path}: column {column!r} not found in header {header}'
+                    f'{path}, line 1: column {column!r} not found in header {header}'
                 )
         id_col, rle_col = header.index('ImageId'), header.index('EncodedPixels')
         encodings: dict[str, list[str]] = {}
@@ -115,7 +151,25 @@ def read_rle_csv(path: str | Path) -> dict[str, list[str]]:
                     f'{path}, line {line}: expected an ImageId and an '
                     f'EncodedPixels value (RLE or -1), got {row}'
                 )
-            encodings.setdefault(row[id_col].strip(), []).append(row[rle_col].strip())
+            image_id, rle = row[id_col].strip(), row[rle_col].strip()
+            try:
+                pairs = parse_rle(rle)
+            except ValueError as error:
+                raise ValueError(
+                    f'{path}, line {line}, ImageId {image_id}: {error}'
+                ) from error
+            if (
+                image_size is not None
+                and rle_end(pairs) > image_size[0] * image_size[1]
+            ):
+                raise ValueError(
+                    f'{path}, line {line}, ImageId {image_id}: RLE runs end at '
+                    f'pixel {rle_end(pairs)}, past the {image_size[0]}x'
+                    f'{image_size[1]} image the masks are encoded for'
+                )
+            encodings.setdefault(image_id, []).append(rle)
+    if not encodings:
+        raise ValueError(f'{path}: the file has a header but no rows')
     return encodings
 
 
@@ -139,53 +193,3 @@ def rle_statistics(encodings: Mapping[str, Sequence[str]]) -> dict[str, int]:
         images=len(encodings),
         positive=sum(is_positive(rles) for rles in encodings.values()),
     )
-
-
-def patient_split(
-    patient_ids: Iterable[str],
-    ratios: Sequence[float] = (0.7, 0.1, 0.2),
-    seed: int = 0,
-) -> dict[str, str]:
-    """Assign each patient to train/val/test by a seeded hash of its id.
-
-    The assignment of a patient depends only on its id and ``seed`` (not on
-    the other ids or their order), so the split is deterministic, patient-level
-    and stable when images are added.
-
-    Args:
-        patient_ids: Patient identifiers (duplicates allowed).
-        ratios: Fractions of train, val and test; must sum to 1.
-        seed: Changes the assignment.
-
-    Returns:
-        Mapping patient id -> ``'train'``, ``'val'`` or ``'test'``.
-    """
-    if len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-6 or min(ratios) < 0:
-        raise ValueError(
-            f'ratios must be 3 non-negative fractions summing to 1, got {tuple(ratios)}'
-        )
-    bounds = np.cumsum(ratios)
-    assignment = {}
-    for patient in patient_ids:
-        digest = hashlib.sha256(f'{seed}:{patient}'.encode()).digest()
-        fraction = int.from_bytes(digest[:8], 'big') / 2.0**64
-        index = int(np.searchsorted(bounds, fraction, side='right'))
-        assignment[patient] = SPLIT_NAMES[min(index, 2)]
-    return assignment
-
-
-def read_id_list(path: str | Path) -> list[str]:
-    """Read a split list: first whitespace-separated field of each line."""
-    lines = Path(path).read_text().splitlines()
-    return [line.split()[0] for line in lines if line.strip()]
-
-
-def split_overlaps(splits: Mapping[str, Iterable[str]]) -> dict[str, int]:
-    """Number of unique ids shared by each pair of splits (``'a&b'`` keys)."""
-    names = list(splits)
-    sets = {name: set(ids) for name, ids in splits.items()}
-    return {
-        f'{a}&{b}': len(sets[a] & sets[b])
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    }

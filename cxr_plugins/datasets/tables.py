@@ -6,6 +6,7 @@ column, and says what was expected, so a broken table is found in one read.
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,23 @@ def _short_list(values: Sequence, limit: int = 5) -> str:
     return shown + (f' (+{more} more)' if more > 0 else '')
 
 
+def _first_non_utf8_line(path: Path) -> int | None:
+    """1-based line of the first byte that is not UTF-8 (``None`` for archives).
+
+    pandas reports a position inside its read buffer, not in the file.
+    """
+    if path.suffix in ('.zip', '.bz2', '.xz', '.zst'):
+        return None
+    opener = gzip.open if path.suffix == '.gz' else open
+    with opener(path, 'rb') as handle:
+        raw = handle.read()
+    try:
+        raw.decode('utf-8')
+    except UnicodeDecodeError as err:
+        return raw.count(b'\n', 0, err.start) + 1
+    return None
+
+
 def read_csv_table(
     path: str | Path, required_columns: Sequence[str], dtype: dict | None = None
 ) -> pd.DataFrame:
@@ -53,7 +71,17 @@ def read_csv_table(
         raise FileNotFoundError(f'{path}: label table does not exist')
     try:
         frame = pd.read_csv(path, dtype=dtype, low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    except pd.errors.EmptyDataError as err:
+        raise LabelTableError(
+            path, 'file is empty; expected a header line and one row per image'
+        ) from err
+    except UnicodeDecodeError as err:
+        raise LabelTableError(
+            path,
+            f'not UTF-8 ({err.reason}); save the table as UTF-8',
+            line=_first_non_utf8_line(path),
+        ) from err
+    except pd.errors.ParserError as err:
         raise LabelTableError(path, f'cannot parse as CSV ({err})') from err
     missing = [name for name in required_columns if name not in frame.columns]
     if missing:
@@ -178,9 +206,11 @@ def check_values(
         ok |= blank
     if not ok.all():
         row, col = np.argwhere(~ok)[0]
+        cell = frame[columns[col]].iat[row]
         raise LabelTableError(
             path,
-            f'value {str(frame[columns[col]].iat[row])!r} is not one of '
+            ('blank value' if pd.isna(cell) else f'value {str(cell)!r}')
+            + ' is not one of '
             f'{list(allowed)}' + (' or blank' if allow_blank else ''),
             line=int(row) + first_line,
             column=columns[col],
@@ -211,3 +241,33 @@ def extract_ids(
                 column=column,
             )
     return np.array([match.group(1) for match in matches])
+
+
+def read_id_list(path: str | Path, field: int = 0) -> np.ndarray:
+    """The ``field``-th whitespace-separated field of every line of a list.
+
+    The one reader of split / id lists (NIH ``train_val_list.txt``, MRM lists,
+    SIIM ImageId lists, COVIDx ``<patient> <file> ...``). An empty file, a
+    blank line, a line with too few fields or bytes that are not UTF-8 raise
+    :class:`LabelTableError` naming the file and line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: list does not exist')
+    try:
+        lines = path.read_text(encoding='utf-8').splitlines()
+    except UnicodeDecodeError as err:
+        raise LabelTableError(path, f'not UTF-8 text ({err})') from err
+    if not lines:
+        raise LabelTableError(path, 'list is empty')
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields:
+            raise LabelTableError(path, 'blank line', line=number)
+        if len(fields) <= field:
+            raise LabelTableError(
+                path, f'expected at least {field + 1} field(s): {line!r}', line=number
+            )
+        ids.append(fields[field])
+    return np.asarray(ids, dtype=str)

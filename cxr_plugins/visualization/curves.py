@@ -1,11 +1,13 @@
-"""ROC overviews from ``predictions.csv`` and training curves from mmengine logs.
+"""ROC / PR / reliability figures, ROC overviews and training curves.
 
 ``predictions.csv`` is what ``MultiLabelAUC(out_dir=...)`` writes
-(``img_path, prob_<class>..., gt_<class>...``); the metrics write one ROC PNG
-per class with :func:`save_roc_curves` and :func:`roc_overview` draws all
-classes in one figure. Training curves read mmengine's
-``vis_data/scalars.json`` (one JSON object per logging step). matplotlib's
-object API is used so no global backend is touched.
+(``img_path, [patient_id, metadata,] prob_<class>..., gt_<class>...``); the
+metrics write one ROC PNG per class with :func:`save_roc_curves` and
+:func:`roc_overview` draws all classes in one figure. The HTML report uses the
+small-multiple grids (:func:`roc_grid`, :func:`pr_grid`,
+:func:`reliability_grid`, :func:`dice_histogram`). Training curves read
+mmengine's ``vis_data/scalars.json`` (one JSON object per logging step).
+matplotlib's object API is used so no global backend is touched.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 #: Logged timings that are not training curves.
 TIMING_SERIES = ('time', 'data_time')
@@ -69,6 +76,139 @@ def save_roc_curves(
         fig.savefig(path)
         written.append(path)
     return written
+
+
+def _grid(count: int, panel: float = 2.4) -> tuple[Figure, np.ndarray]:
+    """A figure of ``count`` square panels, four per row, extras removed."""
+    columns = min(count, MAX_COLUMNS)
+    rows = -(-count // columns)
+    figure = Figure(figsize=(panel * columns, panel * rows), dpi=90)
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for axis in axes[count:]:
+        axis.remove()
+    return figure, axes[:count]
+
+
+def _valid(scores: np.ndarray, targets: np.ndarray, column: int):
+    keep = targets[:, column] != -1
+    return targets[keep, column], scores[keep, column]
+
+
+def roc_grid(
+    scores: np.ndarray,
+    targets: np.ndarray,
+    names: list[str],
+    intervals: dict | None = None,
+) -> Figure:
+    """One ROC panel per class, AUC (and its interval) in the panel title.
+
+    Args:
+        intervals: ``{'point', 'low', 'high'}`` arrays (the ``auc`` entry of
+            :func:`cxr_plugins.evaluation.metrics.clinical.evaluate_scores`).
+    """
+    figure, axes = _grid(len(names))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        labels, values = _valid(scores, targets, column)
+        axis.plot([0, 1], [0, 1], linestyle='--', color='grey', linewidth=0.6)
+        axis.set(xlim=(0, 1), ylim=(0, 1), xticks=[0, 0.5, 1], yticks=[0, 0.5, 1])
+        if np.unique(labels).size < 2:
+            axis.set_title(f'{name}\nundefined', fontsize=8)
+            continue
+        fpr, tpr, _ = roc_curve(labels, values)
+        axis.plot(fpr, tpr, linewidth=1.2)
+        title = f'{name}\nAUC {roc_auc_score(labels, values):.3f}'
+        if intervals is not None and 'low' in intervals:
+            title += (
+                f' [{intervals["low"][column]:.3f}, {intervals["high"][column]:.3f}]'
+            )
+        axis.set_title(title, fontsize=8)
+        axis.tick_params(labelsize=7)
+    figure.supxlabel('false positive rate', fontsize=9)
+    figure.supylabel('true positive rate', fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def pr_grid(scores: np.ndarray, targets: np.ndarray, names: list[str]) -> Figure:
+    """One precision-recall panel per class; average precision and prevalence."""
+    figure, axes = _grid(len(names))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        labels, values = _valid(scores, targets, column)
+        axis.set(xlim=(0, 1), ylim=(0, 1), xticks=[0, 0.5, 1], yticks=[0, 0.5, 1])
+        if np.unique(labels).size < 2:
+            axis.set_title(f'{name}\nundefined', fontsize=8)
+            continue
+        precision, recall, _ = precision_recall_curve(labels, values)
+        prevalence = float(labels.mean())
+        axis.plot(recall, precision, linewidth=1.2)
+        axis.axhline(prevalence, linestyle='--', color='grey', linewidth=0.6)
+        axis.set_title(
+            f'{name}\nAP {average_precision_score(labels, values):.3f} '
+            f'(prev. {prevalence:.3f})',
+            fontsize=8,
+        )
+        axis.tick_params(labelsize=7)
+    figure.supxlabel('recall', fontsize=9)
+    figure.supylabel('precision', fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def reliability_grid(
+    names: list[str], reliability: list[dict], ece: np.ndarray
+) -> Figure:
+    """Reliability diagram per class: observed vs predicted frequency per bin.
+
+    Args:
+        names: Class names.
+        reliability: Per class the output of
+            :func:`cxr_plugins.evaluation.metrics.calibration.reliability_bins`.
+        ece: Per-class expected calibration error (0-1).
+    """
+    figure, axes = _grid(len(names))
+    for axis, name, bins, error in zip(axes, names, reliability, ece):
+        filled = bins['count'] > 0
+        edges = np.linspace(0, 1, len(bins['count']) + 1)
+        centres = (edges[:-1] + edges[1:]) / 2
+        axis.bar(
+            centres[filled],
+            bins['frequency'][filled],
+            width=edges[1] - edges[0],
+            color='#7aa6d6',
+            edgecolor='white',
+            linewidth=0.5,
+        )
+        axis.plot(
+            bins['confidence'][filled],
+            bins['frequency'][filled],
+            'o',
+            markersize=2.5,
+            color='#1f3b73',
+        )
+        axis.plot([0, 1], [0, 1], linestyle='--', color='grey', linewidth=0.6)
+        axis.set(xlim=(0, 1), ylim=(0, 1), xticks=[0, 0.5, 1], yticks=[0, 0.5, 1])
+        label = 'undefined' if np.isnan(error) else f'ECE {error:.3f}'
+        axis.set_title(f'{name}\n{label}', fontsize=8)
+        axis.tick_params(labelsize=7)
+    figure.supxlabel('predicted probability (bin)', fontsize=9)
+    figure.supylabel('observed frequency', fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def dice_histogram(dice: np.ndarray) -> Figure:
+    """Distribution of per-image Dice (20 bins on [0, 1]), mean marked."""
+    figure = Figure(figsize=(6, 3), dpi=90)
+    axis = figure.subplots()
+    axis.hist(dice, bins=np.linspace(0, 1, 21), color='#7aa6d6', edgecolor='white')
+    axis.axvline(float(np.mean(dice)), color='#c0392b', linewidth=1.2)
+    axis.set(
+        xlabel='per-image Dice',
+        ylabel='images',
+        title=f'{len(dice)} images, mean {np.mean(dice):.3f} (red)',
+    )
+    figure.tight_layout()
+    return figure
 
 
 def read_predictions_csv(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from cxr_test_utils import write_dicom
+from cxr_test_utils import REPO_ROOT, load_tool, write_dicom
 from PIL import Image
 
 from cxr_plugins.apis import (
@@ -19,32 +19,11 @@ from cxr_plugins.apis import (
     predict_image,
     prepare_batch,
 )
+from cxr_plugins.datasets import nih_cxr14
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
-NIH_CLASSES = [
-    'Atelectasis',
-    'Cardiomegaly',
-    'Effusion',
-    'Infiltration',
-    'Mass',
-    'Nodule',
-    'Pneumonia',
-    'Pneumothorax',
-    'Consolidation',
-    'Edema',
-    'Emphysema',
-    'Fibrosis',
-    'Pleural_Thickening',
-    'Hernia',
-]
-
-
-def _load_tool(relative: str):
-    spec = importlib.util.spec_from_file_location(Path(relative).stem, REPO / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+REPO = REPO_ROOT
+CONFIG = REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
+NIH_CLASSES = list(nih_cxr14.NIH_CLASSES)
 
 
 @pytest.fixture(scope='module')
@@ -133,7 +112,7 @@ def test_infer_cli_writes_probabilities_and_cams(
     listing.write_text(f'{jpeg}\n')
     out = tmp_path / 'probs.csv'
     cam_dir = tmp_path / 'cams'
-    infer = _load_tool('tools/infer.py')
+    infer = load_tool('tools/infer.py')
     assert (
         infer.main(
             [
@@ -156,18 +135,61 @@ def test_infer_cli_writes_probabilities_and_cams(
     with open(out) as file:
         rows = list(csv.DictReader(file))
     paths = find_images([images, listing])
-    assert [row['path'] for row in rows] == [str(path) for path in paths]
-    assert len(rows) == 5 and list(rows[0])[1:] == NIH_CLASSES
+    assert [row['img_path'] for row in rows] == [str(path) for path in paths]
+    assert len(rows) == 5 and list(rows[0])[1:] == [f'prob_{n}' for n in NIH_CLASSES]
     expected = predict_batch(model, paths)
     for row, probs in zip(rows, expected):
         np.testing.assert_allclose(
-            [float(row[name]) for name in NIH_CLASSES], list(probs.values()), atol=1e-5
+            [float(row[f'prob_{name}']) for name in NIH_CLASSES],
+            list(probs.values()),
+            atol=1e-5,
         )
-    overlays = sorted(cam_dir.glob('*.png'))
+    overlays = sorted(cam_dir.rglob('*.png'))
     assert len(overlays) == 2 * 5
     top = max(expected[0], key=expected[0].get)
-    overlay = Image.open(cam_dir / f'{paths[0].stem}_{top}.png')
+    root = Path(os.path.commonpath([str(p.resolve().parent) for p in paths]))
+    overlay = Image.open(infer.cam_path(cam_dir, paths[0], root, top))
     assert overlay.size == (64, 64) and overlay.mode == 'RGB'
+
+
+def test_infer_skip_bad_collisions_atomic_csv_and_dicom_folder(
+    checkpoint, demo_dir, tmp_path, capsys
+):
+    """Same stems in one folder and in sub-folders get distinct heat-maps;
+    an unreadable image aborts without touching the old CSV, or is skipped
+    and listed with --skip-bad; a folder of suffix-less DICOMs is read."""
+    infer = load_tool('tools/infer.py')
+    images = tmp_path / 'inputs'
+    (images / 'sub').mkdir(parents=True)
+    png = demo_pngs(demo_dir, 1)[0]
+    grey = np.asarray(Image.open(png).convert('L'))
+    Image.fromarray(grey).save(images / 'a.png')
+    Image.fromarray(grey).save(images / 'a.jpg')
+    Image.fromarray(grey).save(images / 'sub' / 'a.png')
+    write_cr_dicom(images / 'IM0001', grey, 'MONOCHROME2')
+    (images / 'broken.png').write_bytes(b'')
+    out = tmp_path / 'probs.csv'
+    out.write_text('previous results\n')
+    base = [str(CONFIG), str(checkpoint), str(images), '--out', str(out)]
+    with pytest.raises(RuntimeError, match='broken.png.*--skip-bad'):
+        infer.main(base)
+    assert out.read_text() == 'previous results\n'
+    assert not list(tmp_path.glob('.probs.csv.*'))  # no temporary left behind
+    cams = tmp_path / 'cams'
+    assert infer.main([*base, '--skip-bad', '--cam-dir', str(cams)]) == 0
+    with open(out) as file:
+        rows = list(csv.DictReader(file))
+    assert sorted(Path(r['img_path']).relative_to(images).as_posix() for r in rows) == [
+        'IM0001',
+        'a.jpg',
+        'a.png',
+        'sub/a.png',
+    ]
+    sidecar = (tmp_path / 'probs.csv.skipped.tsv').read_text()
+    assert sidecar.startswith(str(images / 'broken.png') + '\t')
+    assert len(list(cams.rglob('*.png'))) == 4
+    summary = capsys.readouterr().out
+    assert 'skipped 1 unreadable image(s)' in summary and 'broken.png' in summary
 
 
 def test_find_images_rejects_missing_inputs(tmp_path):
@@ -190,3 +212,22 @@ def test_whole_image_pipeline_replaces_resize_and_crop(model):
     normal = [type(step).__name__ for step in build_test_pipeline(model.cfg).transforms]
     configured = model.cfg.test_dataloader.dataset.pipeline
     assert normal == [step['type'] for step in configured]
+
+
+def test_flat_heat_maps_are_reported(
+    checkpoint, demo_dir, tmp_path, monkeypatch, capsys
+):
+    import cxr_plugins.visualization as visualization
+
+    def flat_cams(model, inputs, classes):
+        return [[np.zeros(inputs.shape[-2:], np.float32) for _ in classes]]
+
+    monkeypatch.setattr(visualization, 'compute_cams', flat_cams)
+    infer = load_tool('tools/infer.py')
+    png = demo_pngs(demo_dir, 1)[0]
+    out = tmp_path / 'probs.csv'
+    cams = tmp_path / 'cams'
+    argv = [str(CONFIG), str(checkpoint), str(png), '--out', str(out)]
+    assert infer.main([*argv, '--cam-dir', str(cams)]) == 0
+    summary = capsys.readouterr().out
+    assert 'WARNING: 1 heat-map(s) are flat' in summary and png.name in summary

@@ -9,11 +9,11 @@ tensor is checked at its destination.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
+import json
 
 import pytest
 import torch
+from cxr_test_utils import REPO_ROOT, load_tool
 
 from cxr_plugins import compat
 from cxr_plugins.convert import (
@@ -24,19 +24,10 @@ from cxr_plugins.convert import (
 )
 from cxr_plugins.convert.vit import hf_vitmae_to_timm
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_checkpoint', REPO / 'tools/convert/convert_checkpoint.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-convert_tool = _load_tool()
+convert_tool = load_tool('tools/convert/convert_checkpoint.py')
 
 
 def assert_same(actual: torch.Tensor, expected: torch.Tensor, what: str = '') -> None:
@@ -103,8 +94,6 @@ def expected_vit_destinations(state: dict) -> dict[str, str]:
         'pos_embed': 'pos_embed',
         'patch_embed.proj.weight': 'patch_embed.projection.weight',
         'patch_embed.proj.bias': 'patch_embed.projection.bias',
-        'norm.weight': 'ln2.weight',
-        'norm.bias': 'ln2.bias',
     }
     parts = {
         'norm1': 'ln1',
@@ -136,6 +125,10 @@ def test_medical_mae_cli_refuses_legacy_pickle_then_converts(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert 'source format: medical_mae' in printed
     assert 'MAE decoder (pretraining only)' in printed
+    report = json.loads((tmp_path / 'converted.pth.report.json').read_text())
+    assert report['counts']['mapped'] == len(expected_vit_destinations(state))
+    assert report['counts']['dropped_by_rule'] == 8 + 2  # decoder + final norm
+    assert set(report['fresh']) == {'ln2.weight', 'ln2.bias'}
     converted = compat.load_checkpoint_file(out)['state_dict']
     destinations = expected_vit_destinations(state)
     assert set(converted) == set(destinations.values())
@@ -176,7 +169,7 @@ def test_mrm_drops_report_branch_and_resamples_grid():
     assert detect_format(unwrap_checkpoint(checkpoint)[0]) == 'mrm'
     converted, report, _ = convert_checkpoint(checkpoint, img_size=64, patch_size=4)
     assert sum('MRM report branch' in why for why in report.dropped.values()) == 3
-    assert set(report.reshaped) == {'pos_embed', 'patch_embed.projection.weight'}
+    assert set(report.resampled) == {'pos_embed', 'patch_embed.projection.weight'}
     assert converted['backbone.pos_embed'].shape == (1, 16 * 16 + 1, 64)
     assert converted['backbone.patch_embed.projection.weight'].shape == (64, 3, 4, 4)
     torch.testing.assert_close(
@@ -188,17 +181,32 @@ def test_mrm_drops_report_branch_and_resamples_grid():
     torch.testing.assert_close(resampled['backbone.pos_embed'], torch.ones(1, 65, 64))
 
 
-def test_msmae_head_kept_only_when_classes_match():
+def test_msmae_pretraining_head_is_dropped_whatever_num_classes():
+    """The seed deletes MSMAE's pretraining classifier before fine-tuning."""
     state = mae_pretrain_state()
     state['head.weight'] = torch.randn(3, 64)
     state['head.bias'] = torch.randn(3)
-    checkpoint = {'model': state}
     assert detect_format(state) == 'msmae'
-    converted, report, _ = convert_checkpoint(checkpoint, num_classes=3)
+    for num_classes in (3, 14, None):
+        converted, report, _ = convert_checkpoint(
+            {'model': state}, num_classes=num_classes
+        )
+        assert not any(key.startswith('head.') for key in converted)
+        assert 'pretraining classifier' in report.dropped['head.weight']
+
+
+def test_fine_tuned_head_kept_only_when_classes_match():
+    state = {
+        k: v
+        for k, v in mae_pretrain_state().items()
+        if not k.startswith(('decoder', 'mask'))
+    }
+    state['head.weight'] = torch.randn(3, 64)
+    state['head.bias'] = torch.randn(3)
+    converted, report, _ = convert_checkpoint({'model': state}, num_classes=3)
     torch.testing.assert_close(converted['head.fc.weight'], state['head.weight'])
-    torch.testing.assert_close(converted['head.fc.bias'], state['head.bias'])
     assert report.head == ['head.fc.weight', 'head.fc.bias']
-    converted, report, _ = convert_checkpoint(checkpoint, num_classes=14)
+    converted, report, _ = convert_checkpoint({'model': state}, num_classes=14)
     assert not any(key.startswith('head.') for key in converted)
     assert 'classifier with 3 outputs' in report.dropped['head.fc.weight']
 
@@ -275,9 +283,7 @@ def test_hf_vitmae_query_key_value_become_fused_qkv():
     torch.testing.assert_close(
         converted['backbone.pos_embed'], state['vit.embeddings.position_embeddings']
     )
-    torch.testing.assert_close(
-        converted['backbone.ln2.weight'], state['vit.layernorm.weight']
-    )
+    assert 'pretraining final norm' in report.dropped['norm.weight']
     assert sum('ViTMAE decoder' in why for why in report.dropped.values()) == 3
 
 
@@ -286,63 +292,6 @@ def test_hf_vitmae_missing_value_projection_is_an_error():
     del state['vit.encoder.layer.0.attention.attention.value.weight']
     with pytest.raises(ValueError, match=r"layer\.0.*found only \['key', 'query'\]"):
         hf_vitmae_to_timm({k[4:]: v for k, v in state.items() if k.startswith('vit.')})
-
-
-EVA02_SMALL_RENAMES = {'mlp.fc1.': 'mlp.w12.', 'mlp.fc2.': 'mlp.w3.'}
-EVA02_BASE_RENAMES = {
-    'mlp.fc1_g.': 'mlp.w1.',
-    'mlp.fc1_x.': 'mlp.w2.',
-    'mlp.fc2.': 'mlp.w3.',
-    'mlp.norm.': 'mlp.ffn_ln.',
-}
-
-
-def eva02_state(arch: dict, renames: dict) -> tuple[dict, dict]:
-    """An EVA-X MIM checkpoint: EVA-02 names, ``norm`` (no fc_norm), rope, ..."""
-    from cxr_plugins.models.backbones.eva_x import EVAX
-
-    torch.manual_seed(2)
-    ours = {
-        key: torch.randn_like(value)
-        for key, value in EVAX(arch=arch, img_size=32, patch_size=8)
-        .state_dict()
-        .items()
-    }
-    source = {}
-    for key, value in ours.items():
-        for new, old in renames.items():
-            key = key.replace(new, old)
-        source[
-            'norm.' + key[len('fc_norm.') :] if key.startswith('fc_norm.') else key
-        ] = value
-    source['rope.freqs_cos'] = torch.randn(16, 32)
-    source['mask_token'] = torch.randn(1, 1, arch['embed_dim'])
-    source['lm_head.weight'] = torch.randn(8, arch['embed_dim'])
-    return source, ours
-
-
-@pytest.mark.parametrize(
-    'arch, renames',
-    [
-        (dict(embed_dim=64, depth=2, num_heads=1), EVA02_SMALL_RENAMES),
-        (
-            dict(embed_dim=64, depth=2, num_heads=1, qkv_fused=False, scale_mlp=True),
-            EVA02_BASE_RENAMES,
-        ),
-    ],
-    ids=['small-fused-swiglu', 'base-subln'],
-)
-def test_evax_checkpoint_fills_every_evax_parameter(arch, renames):
-    source, ours = eva02_state(arch, renames)
-    checkpoint = {'module': source}
-    assert detect_format(source) == 'evax'
-    converted, report, target = convert_checkpoint(checkpoint)
-    assert target.backbone_cfg['type'] == 'EVAX'
-    assert not report.missing and not report.unexpected and not report.mismatched
-    assert set(converted) == {'backbone.' + key for key in ours}
-    for key, value in ours.items():
-        assert_same(converted['backbone.' + key], value, key)
-    assert set(report.dropped) == {'rope.freqs_cos', 'mask_token', 'lm_head.weight'}
 
 
 @pytest.fixture(scope='module')
@@ -367,7 +316,9 @@ def test_cnn_mae_smp_unet_encoder_to_torchvision_densenet(densenet_state):
     state['model.segmentation_head.0.weight'] = torch.randn(3, 16, 3, 3)
     converted, report, target = convert_checkpoint({'model': state}, fmt='densenet')
     assert target.backbone_cfg == dict(type='CXRDenseNet', arch='121')
-    assert report.filled_fraction == 1.0
+    assert not report.errors and len(report.mapped) == len(
+        [k for k in densenet_state if k.startswith('features.')]
+    )
     for key, value in densenet_state.items():
         if key.startswith('features.'):
             assert_same(converted['backbone.' + key], value, key)
@@ -481,14 +432,24 @@ def test_selfsup_resnet50_to_mmpretrain_resnet(resnet_state, layout, fmt):
     assert not any(key.startswith('head.') for key in converted)
 
 
-def test_too_little_filled_is_a_hard_error(resnet_state, tmp_path, capsys):
-    partial = {k: v for k, v in resnet_state.items() if not k.startswith('layer4')}
-    with pytest.raises(ConversionError, match=r'only \d+\.\d% of the backbone'):
+def test_any_unfilled_or_unknown_key_is_a_hard_error(resnet_state, tmp_path, capsys):
+    # One BN of 161 missing: the old 90 % element threshold let this through.
+    partial = {k: v for k, v in resnet_state.items() if 'layer4.2.bn3.' not in k}
+    with pytest.raises(
+        ConversionError, match=r'target key nothing fills: layer4\.2\.bn3\.weight'
+    ):
         convert_checkpoint(swav_layout(partial))
     src = tmp_path / 'swav.pth'
     torch.save(swav_layout(partial), src)
-    assert convert_tool.main([str(src), str(tmp_path / 'out.pth')]) == 1
-    assert 'missing (left at init)' in capsys.readouterr().err
+    out = tmp_path / 'out.pth'
+    assert convert_tool.main([str(src), str(out)]) == 1
+    assert 'layer4.2.bn3.running_mean' in capsys.readouterr().err
+    assert not out.exists()
+    extra = dict(swav_layout(resnet_state), **{'module.unknown.weight': torch.ones(1)})
+    with pytest.raises(
+        ConversionError, match=r'no rule maps or drops: unknown\.weight'
+    ):
+        convert_checkpoint(extra)
 
 
 def test_safetensors_output_round_trips(tmp_path):
@@ -503,7 +464,6 @@ def test_safetensors_output_round_trips(tmp_path):
     )
 
 
-@pytest.mark.slow
 def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     """A Medical MAE ViT (32 px) converted for 64 px trains 2 iterations on NIH demo."""
     from mmengine.config import Config
@@ -522,7 +482,7 @@ def test_converted_vit_fine_tunes_through_the_classification_config(tmp_path):
     converted = compat.load_checkpoint_file(converted_path)['state_dict']
 
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
     )
     cfg.model.backbone.init_cfg.checkpoint = str(converted_path)
     cfg.work_dir = str(tmp_path / 'work')
@@ -564,7 +524,7 @@ def test_cxr_pretrained_keeps_every_converted_tensor(tmp_path):
     path = tmp_path / 'vit-demo.pth'
     torch.save({'state_dict': converted}, path)
     cfg = Config.fromfile(
-        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-64px.py'
+        REPO / 'configs/demo/vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
     )
     cfg.model.backbone.init_cfg.checkpoint = str(path)
     backbone = MODELS.build(cfg.model.backbone)
@@ -572,6 +532,10 @@ def test_cxr_pretrained_keeps_every_converted_tensor(tmp_path):
     changed = [
         key
         for key, value in backbone.state_dict().items()
-        if not torch.equal(value, converted['backbone.' + key])
+        if not key.startswith('ln2.')
+        and not torch.equal(value, converted['backbone.' + key])
     ]
     assert not changed, changed
+    # fc_norm starts fresh, as the seeds' fine-tuning does.
+    assert torch.equal(backbone.ln2.weight, torch.ones(128))
+    assert torch.equal(backbone.ln2.bias, torch.zeros(128))

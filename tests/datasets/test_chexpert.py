@@ -30,7 +30,6 @@ def chexpert_dir(shared_data):
     return shared_data / 'labels' / 'chexpert'
 
 
-@pytest.mark.slow
 def test_full_train_csv(chexpert_dir):
     dataset = CheXpert(data_root=str(chexpert_dir), ann_file='chexpert_train.csv.gz')
     assert len(dataset) == 223414

@@ -71,3 +71,30 @@ def test_chexpert_mrm_train_and_val_share_patients(shared_data):
     assert overlaps[('train_10', 'val_list')].size == 1837
     assert overlaps[('train_10', 'test_list')].size == 0
     assert np.char.startswith(groups['test_list'], 'patient').all()
+
+
+def test_cli_rejects_bad_input_naming_the_file(tmp_path, cli, capsys):
+    good = tmp_path / 'a.txt'
+    good.write_text('x\ny\n')
+    other = tmp_path / 'b.txt'
+    other.write_text('z\n')
+    with pytest.raises(SystemExit):
+        cli.main(['--scheme', 'image', str(good), str(good)])
+    assert 'a.txt is given twice' in capsys.readouterr().err
+    bad_files = {
+        'empty.txt': b'',
+        'latin1.txt': b'caf\xe9\n',
+    }
+    for name, content in bad_files.items():
+        (tmp_path / name).write_bytes(content)
+        assert cli.main(['--scheme', 'image', str(good), str(tmp_path / name)]) == 2
+        assert name in capsys.readouterr().err
+    entry = tmp_path / 'entry.csv'
+    entry.write_text('Image Index,Finding Labels\n00000001_000.png,No Finding\n')
+    code = cli.main(
+        ['--scheme', 'nih', '--data-entry', str(entry), str(good), str(other)]
+    )
+    err = capsys.readouterr().err
+    assert (
+        code == 2 and 'entry.csv' in err and "missing column(s) ['Patient ID']" in err
+    )

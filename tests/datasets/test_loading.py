@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from cxr_plugins.datasets.transforms import BadXRayImageError, LoadXRayImage
-from cxr_plugins.datasets.transforms.loading import min_max_to_uint8, window_to_uint8
+from cxr_plugins.datasets.transforms.loading import min_max_to_uint8
 
 
 def load(path, **kwargs) -> dict:
@@ -57,10 +57,6 @@ def test_sixteen_bit_png_min_max(write_image, gradient12):
 
 def test_intensity_maps():
     np.testing.assert_array_equal(min_max_to_uint8(np.array([5, 5])), [0, 0])
-    np.testing.assert_array_equal(
-        window_to_uint8(np.array([0, 1000, 1500, 2000, 3000]), 1500.5, 1001),
-        [0, 0, 128, 255, 255],
-    )
 
 
 def test_dicom_window_and_monochrome1(tmp_path, dicom_writer, gradient12):

@@ -80,7 +80,6 @@ def test_fraction_draws_whole_patients(demo_dir):
     assert patients(demo(demo_dir, fraction=0.1, seed=3)) == chosen
 
 
-@pytest.mark.slow
 def test_full_data_entry(shared_data):
     root = shared_data / 'labels' / 'nih_cxr14'
     dataset = NIHChestXray14(

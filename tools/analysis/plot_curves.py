@@ -17,7 +17,9 @@ from cxr_plugins.visualization.curves import read_scalars, training_curves
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('scalars', type=Path, help='vis_data/scalars.json')
     parser.add_argument('--out', type=Path, required=True, help='output PNG')
     parser.add_argument(

@@ -24,7 +24,9 @@ from cxr_plugins.visualization.curves import (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('predictions', type=Path, help='predictions.csv')
     parser.add_argument('--out-dir', type=Path, required=True)
     parser.add_argument(

@@ -37,8 +37,10 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out', required=True, help='output PNG')
@@ -50,7 +52,7 @@ def parse_args() -> argparse.Namespace:
         help='plot the maps stored in the checkpoint instead of '
         'recomputing them with its weights',
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def layout_image(
@@ -70,8 +72,8 @@ def layout_image(
     return out
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')

@@ -7,6 +7,13 @@ Works with every model that has a ``reconstruct(inputs)`` method: ``CXRMAE``, ``
 and ``CNNMAE`` (pixels), ``EVAXMIM`` (third column = per-patch cosine
 similarity between the student's prediction and the teacher's feature).
 Images are loaded with ``LoadXRayImage`` and resized to the training size.
+
+Example::
+
+    python tools/analysis/vis_reconstruction.py \\
+        configs/pretrain/mae/mae_vit-demo-p8_dec128d2b_1xb32-30e_nih14-demo-64px.py \\
+        work_dirs/mae_demo/epoch_30.pth \\
+        --images data/demo/nih14_64px/images/00000001_000.png --out recon.png
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ def load_images(paths: list[str], size: int) -> torch.Tensor:
     return torch.stack(images)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -62,7 +69,7 @@ def main() -> None:
     parser.add_argument('--out', required=True, help='PNG to write')
     parser.add_argument('--seed', type=int, default=0, help='seed of the masks')
     parser.add_argument('--img-size', type=int, default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))

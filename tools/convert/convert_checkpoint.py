@@ -2,16 +2,25 @@
 
 Examples::
 
-    python tools/convert/convert_checkpoint.py vit-s_CXR_0.3M_mae.pth \\
-        work_dirs/pretrained/vit-s_medmae.pth --unsafe-load
+    # a released file, by its model-zoo row (docs/model_zoo.md): mapping,
+    # output path the recipe reads, class names
+    python tools/convert/convert_checkpoint.py vit-b_CXR_0.5M_mae.pth \\
+        --zoo medmae-vit-base-0.5m --unsafe-load
     python tools/convert/convert_checkpoint.py eva_x_small_patch16_merged520k_mim.pt \\
-        work_dirs/pretrained/evax-s.safetensors --format evax
+        work_dirs/pretrained/evax-s.safetensors --format evax --unsafe-load
     python tools/convert/convert_checkpoint.py moco_v2.pth.tar r50.pth --format moco
 
 The output holds ``{'state_dict': {'backbone.*', ['head.fc.*']}, 'meta': ...}``
-(weights only) or the same tensors as ``.safetensors``; point a config at it
-with ``init_cfg=dict(type='Pretrained', checkpoint=OUT, prefix='backbone.')``.
-The conversion fails when less than 90 % of the backbone was filled.
+(weights only; ``meta['dataset_meta']['classes']`` when the class names are
+known) or the same tensors as ``.safetensors``, plus ``OUT.report.json``: the
+number and names of keys mapped, resampled, written to the head, dropped by a
+named rule, and left at a fresh init. The conversion fails (exit 1, nothing
+written) on any source key no rule maps or drops and on any target key
+nothing fills. Load the output with ``init_cfg=dict(type='CXRPretrained',
+checkpoint=OUT, prefix='backbone.', allowed_missing=[...])``.
+
+Seed files are pickles holding ``argparse.Namespace`` and need
+``--unsafe-load`` once; the converted file is weights-only.
 """
 
 from __future__ import annotations
@@ -20,21 +29,36 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
-from cxr_plugins import compat
 from cxr_plugins.convert import FORMATS, ConversionError, convert_checkpoint
+from cxr_plugins.convert.zoo import ZOO
+from cxr_plugins.engine.checkpoint import (
+    allow_unsafe_load,
+    atomic_write_bytes,
+    load_checkpoint_file,
+    save_weights,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('src', type=Path, help='seed checkpoint')
-    parser.add_argument('out', type=Path, help='output .pth or .safetensors')
-    parser.add_argument('--format', default='auto', choices=('auto', *FORMATS))
+    parser.add_argument(
+        'out',
+        type=Path,
+        nargs='?',
+        help='output .pth or .safetensors (default with --zoo: the path its '
+        'recipe config reads)',
+    )
+    parser.add_argument(
+        '--zoo', choices=sorted(ZOO), help='model-zoo row: format, arch, output'
+    )
+    parser.add_argument('--format', choices=('auto', *FORMATS))
     parser.add_argument(
         '--arch',
-        help='target arch (CXRViT/EVAX arch name or '
-        'ResNet depth); inferred from the checkpoint by default',
+        help='target arch (CXRViT/EVAX arch name or ResNet depth); inferred '
+        'from the checkpoint by default',
     )
     parser.add_argument(
         '--img-size', type=int, help='target input size (resamples pos_embed)'
@@ -45,35 +69,64 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--num-classes',
         type=int,
-        help='keep the source classifier as head.fc.* when it has this many outputs',
+        help='keep a fine-tuned source classifier as head.fc.* when it has '
+        'this many outputs (a pretraining classifier is always dropped)',
+    )
+    parser.add_argument(
+        '--classes', nargs='+', help="class names for meta['dataset_meta']"
     )
     parser.add_argument(
         '--unsafe-load',
         action='store_true',
-        help='fully unpickle a trusted legacy checkpoint (one '
-        'that stores argparse.Namespace etc.)',
+        help='fully unpickle a trusted seed checkpoint (one that stores '
+        'argparse.Namespace etc.)',
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    entry = ZOO.get(args.zoo)
+    if entry is not None:
+        args.out = args.out or Path(entry.output)
+        args.format = args.format or entry.source_format
+        for key, value in entry.convert_args.items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
+    if args.out is None:
+        parser.error('give OUT or --zoo NAME')
+    args.format = args.format or 'auto'
+    return args
 
 
-def save_weights(
-    state_dict: dict[str, torch.Tensor], meta: dict[str, str], out: Path
-) -> None:
-    """Write weights only: a ``.safetensors`` file or a torch file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == '.safetensors':
-        from safetensors.torch import save_file
+def class_names(args: argparse.Namespace) -> list[str] | None:
+    """``--classes``, else the test-set class names of the zoo row's recipe."""
+    if args.classes:
+        return list(args.classes)
+    entry = ZOO.get(args.zoo)
+    if entry is None or entry.config is None:
+        return None
+    from mmengine.config import Config
 
-        save_file(state_dict, str(out), metadata=meta)
-    else:
-        torch.save({'state_dict': state_dict, 'meta': meta}, out)
+    from cxr_plugins.apis.inference import class_names_from_config
+
+    if not Path(entry.config).is_file():
+        print(
+            f'class names not written: {entry.config} not found (run from the '
+            'repository root, or pass --classes)'
+        )
+        return None
+    try:
+        return class_names_from_config(Config.fromfile(entry.config))
+    except KeyError as error:
+        print(f'class names not written: {error}')
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.unsafe_load:
-        compat.allow_unsafe_load()
-    checkpoint = compat.load_checkpoint_file(args.src)
+        allow_unsafe_load()
+    try:
+        checkpoint = load_checkpoint_file(args.src)
+    finally:
+        allow_unsafe_load(False)
     try:
         state_dict, report, target = convert_checkpoint(
             checkpoint,
@@ -92,9 +145,15 @@ def main(argv: list[str] | None = None) -> int:
         source=str(args.src),
         source_format=report.source_format,
         backbone_cfg=repr(target.backbone_cfg),
+        zoo=args.zoo or '',
     )
-    save_weights(state_dict, meta, args.out)
-    print(f'wrote {len(state_dict)} tensors to {args.out}')
+    classes = class_names(args)
+    if classes:
+        meta['dataset_meta'] = dict(classes=classes)
+    save_weights(state_dict, args.out, meta)
+    report_path = args.out.with_name(args.out.name + '.report.json')
+    atomic_write_bytes(report.to_json().encode(), report_path)
+    print(f'wrote {len(state_dict)} tensors to {args.out}; report {report_path}')
     return 0
 
 

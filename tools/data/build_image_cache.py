@@ -4,7 +4,13 @@
 
 Caches every ``.jpg/.jpeg/.png`` under ``ROOT`` (or the paths in ``--list``,
 one per line, relative to ``ROOT``), each resized so that its longer side is
-``--size``. See ``cxr_plugins/datasets/image_cache.py`` for the layout.
+``--size``. See ``cxr_plugins/datasets/transforms/image_cache.py`` for the
+layout.
+
+Example::
+
+    python tools/data/build_image_cache.py data/demo/nih14_64px/images \\
+        work_dirs/image_cache --size 64
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from cxr_plugins.datasets.transforms.image_cache import build_image_cache
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png'}
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('root', type=Path,
@@ -28,7 +34,7 @@ def parse_args() -> argparse.Namespace:
                         help='longer side of the stored images (default 512)')
     parser.add_argument('--list', type=Path, dest='list_file',
                         help='text file of image paths relative to ROOT, one per line')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def list_images(root: Path, list_file: Path | None) -> list[Path]:
@@ -47,8 +53,8 @@ def list_images(root: Path, list_file: Path | None) -> list[Path]:
     return paths
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     paths = list_images(args.root, args.list_file)
     start = time.perf_counter()
     count = build_image_cache(paths, args.root, args.out_dir, args.size)

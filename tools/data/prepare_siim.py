@@ -13,9 +13,19 @@ PatientID, or of the ImageId when no DICOM header is available), or given as
 lists (``--split-list train=train_list.txt``), e.g. MRM's lists, whose
 pairwise overlaps are counted and reported (MRM's overlap).
 
+Nothing is written until the inputs are checked: every RLE token (errors name
+the file, line and ImageId), the split names, the images' presence and, for
+DICOMs, their PatientID. Images are then read with the suite's X-ray reader
+(:class:`cxr_plugins.datasets.transforms.loading.LoadXRayImage`: 16-bit PNGs
+min-max scaled, truncated files and images below 2x2 rejected), checked to
+have the size the RLE masks are encoded for (``--rle-size``, 1024x1024 in the
+challenge), and written into a hidden staging folder beside ``--out-dir`` that
+is renamed into place only when complete. A non-empty ``--out-dir`` is refused
+unless ``--overwrite``, which replaces it whole (never merges).
+
 Example::
 
-    python tools/data/prepare_siim.py --rle-csv train-rle.csv \
+    python tools/data/prepare_siim.py --rle-csv train-rle.csv \\
         --images dicom-images-train/ --out-dir data/siim_acr
 """
 
@@ -24,28 +34,37 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from cxr_plugins.datasets.transforms.loading import read_dicom_grey
+from cxr_plugins.datasets.leakage import find_overlaps
 from cxr_plugins.datasets.siim_rle import (
     is_positive,
-    patient_split,
-    read_id_list,
     read_rle_csv,
     rle_statistics,
-    split_overlaps,
     union_mask,
 )
+from cxr_plugins.datasets.splits import SPLIT_NAMES, split_patients
+from cxr_plugins.datasets.tables import read_id_list
+from cxr_plugins.datasets.transforms.loading import LoadXRayImage
 
 IMAGE_SUFFIXES = ('.dcm', '.png', '.jpg', '.jpeg')
 
+#: A split name becomes a folder name: letters, digits, ``_`` and ``-`` only.
+SPLIT_NAME_PATTERN = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]*')
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         '--rle-csv', required=True, help='train-rle.csv (or .csv.gz) of the challenge'
     )
@@ -56,12 +75,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument('--out-dir', required=True, help='output data root')
     parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace a non-empty --out-dir whole (default: refuse)',
+    )
+    parser.add_argument(
         '--split-list',
         action='append',
         default=[],
         metavar='NAME=FILE',
-        help='use a given list of ImageIds as split NAME '
-        '(repeatable); default: a patient-level hash split',
+        help='use a given list of ImageIds as split NAME (letters, digits, _ '
+        'and -; repeatable); default: a patient-level hash split',
     )
     parser.add_argument(
         '--ratios',
@@ -72,6 +96,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
+        '--rle-size',
+        type=int,
+        nargs=2,
+        default=(1024, 1024),
+        metavar=('HEIGHT', 'WIDTH'),
+        help='image size the RLE masks are encoded for; every image must have '
+        'it (default: 1024 1024, the challenge images)',
+    )
+    parser.add_argument(
         '--positives-only',
         action='store_true',
         help='keep pneumothorax-positive images only (EVA-X)',
@@ -81,11 +114,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action='store_true',
         help='leave out (and count) ImageIds without an image file instead of failing',
     )
+    parser.add_argument(
+        '--allow-empty-split',
+        action='store_true',
+        help='write a split that ends up with no image (default: an error)',
+    )
     return parser.parse_args(argv)
 
 
 def find_images(folder: Path) -> dict[str, Path]:
     """ImageId -> image file, for every DICOM/PNG/JPEG below ``folder``."""
+    if not folder.is_dir():
+        sys.exit(f'--images {folder}: no such folder')
     found: dict[str, Path] = {}
     for path in sorted(folder.rglob('*')):
         if path.suffix.lower() in IMAGE_SUFFIXES:
@@ -102,28 +142,150 @@ def read_patient_id(path: Path) -> str | None:
     if path.suffix.lower() != '.dcm':
         return None
     import pydicom
+    from pydicom.errors import InvalidDicomError
 
-    return str(pydicom.dcmread(str(path), stop_before_pixels=True).PatientID)
+    try:
+        header = pydicom.dcmread(str(path), stop_before_pixels=True)
+    except (InvalidDicomError, EOFError, OSError) as error:
+        sys.exit(f'{path}: cannot read the DICOM header ({error})')
+    patient_id = str(header.get('PatientID', '') or '').strip()
+    if not patient_id:
+        sys.exit(
+            f'{path}: DICOM has no PatientID (0010,0020); the patient-level '
+            'split and meta.csv need it. Fix the header, or give the splits '
+            'with --split-list and images converted to PNG'
+        )
+    return patient_id
 
 
-def read_image(path: Path) -> np.ndarray:
-    """8-bit grey image from a DICOM, PNG or JPEG file.
+def split_name(item: str) -> tuple[str, str]:
+    """Parse ``NAME=FILE`` of ``--split-list``; NAME must be a plain folder name."""
+    name, sep, file = item.partition('=')
+    if not sep or not file:
+        sys.exit(f'--split-list expects NAME=FILE, got {item!r}')
+    if not SPLIT_NAME_PATTERN.fullmatch(name):
+        sys.exit(
+            f'--split-list {item!r}: split name {name!r} must be letters, digits, '
+            '_ and - only (it becomes a folder name below --out-dir)'
+        )
+    return name, file
 
-    DICOMs are decoded like every other X-ray in the suite
-    (:func:`cxr_plugins.datasets.transforms.loading.read_dicom_grey`: modality
-    and VOI LUT or window, MONOCHROME1 inverted).
-    """
-    if path.suffix.lower() == '.dcm':
-        return read_dicom_grey(str(path))
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise OSError(f'cannot read image {path}')
-    return image
+
+def check_out_dir(out: Path, overwrite: bool, inputs: list[Path]) -> None:
+    """Refuse a non-empty ``out`` without ``--overwrite``, or one holding inputs."""
+    if out.exists() and not out.is_dir():
+        sys.exit(f'--out-dir {out} exists and is not a folder')
+    resolved = out.resolve()
+    for source in inputs:
+        source = source.resolve()
+        if source == resolved or resolved in source.parents:
+            sys.exit(
+                f'--out-dir {out} holds the input {source}; choose another '
+                'output folder (it is replaced whole)'
+            )
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        sys.exit(
+            f'--out-dir {out} is not empty; pass --overwrite to replace it whole '
+            '(a merge would mix the old and new splits)'
+        )
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """``cv2.imwrite`` that raises, naming the file, when it cannot write."""
+    try:
+        written = cv2.imwrite(str(path), image)
+    except cv2.error as error:
+        raise OSError(f'{path}: cannot write the PNG ({error})') from error
+    if not written:
+        raise OSError(f'{path}: cannot write the PNG (disk full or not writable?)')
+
+
+def write_dataset(
+    root: Path,
+    members: dict[str, list[str]],
+    images: dict[str, Path],
+    encodings: dict[str, list[str]],
+    patients: dict[str, str],
+    rle_size: tuple[int, int],
+) -> list[dict]:
+    """Read, check and write every image and mask of every split below ``root``."""
+    reader = LoadXRayImage(to_rgb=False)
+    (root / 'splits').mkdir()
+    meta_rows = []
+    for split, ids in members.items():
+        (root / 'img_dir' / split).mkdir(parents=True)
+        (root / 'ann_dir' / split).mkdir(parents=True)
+        for image_id in ids:
+            image = reader.read_grey(str(images[image_id]))
+            if image.shape != rle_size:
+                raise ValueError(
+                    f'{images[image_id]}: image is {image.shape[0]}x'
+                    f'{image.shape[1]} but the RLE masks are encoded for '
+                    f'{rle_size[0]}x{rle_size[1]} (--rle-size); use the '
+                    'original-size images'
+                )
+            rles = encodings[image_id]
+            mask = union_mask(rles, *image.shape)
+            write_png(root / 'img_dir' / split / f'{image_id}.png', image)
+            write_png(root / 'ann_dir' / split / f'{image_id}.png', mask)
+            meta_rows.append(
+                dict(
+                    ImageId=image_id,
+                    split=split,
+                    pneumothorax=int(is_positive(rles)),
+                    n_instances=sum(is_positive([r]) for r in rles),
+                    patient_id=patients[image_id],
+                )
+            )
+        (root / 'splits' / f'{split}.txt').write_text(
+            ''.join(f'{image_id}\n' for image_id in ids)
+        )
+    with open(root / 'meta.csv', 'w', newline='') as handle:
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=[
+                'ImageId',
+                'split',
+                'pneumothorax',
+                'n_instances',
+                'patient_id',
+            ],
+        )
+        writer.writeheader()
+        writer.writerows(meta_rows)
+    return meta_rows
+
+
+def move_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` (absent, empty or, with ``--overwrite``, full) by ``staging``."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f'.{out.name}.replaced-', dir=out.parent))
+    os.replace(out, retired / out.name)
+    os.replace(staging, out)
+    shutil.rmtree(retired)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    encodings = read_rle_csv(args.rle_csv)
+    rle_size = tuple(args.rle_size)
+    split_lists: dict[str, str] = {}
+    for item in args.split_list:
+        name, file = split_name(item)
+        if name in split_lists:
+            sys.exit(f'--split-list names split {name!r} twice')
+        split_lists[name] = file
+    out = Path(args.out_dir)
+    check_out_dir(
+        out,
+        args.overwrite,
+        [Path(args.rle_csv), Path(args.images), *map(Path, split_lists.values())],
+    )
+    try:
+        encodings = read_rle_csv(args.rle_csv, image_size=rle_size)
+    except (KeyError, ValueError) as error:
+        sys.exit(str(error).strip('"'))
     stats = rle_statistics(encodings)
     print(
         f'{args.rle_csv}: {stats["rows"]} rows, {stats["images"]} images, '
@@ -139,6 +301,8 @@ def main(argv: list[str] | None = None) -> dict:
             f'{args.images} (e.g. {missing[0]}); pass --skip-missing-images '
             'to leave them out'
         )
+    if missing:
+        print(f'WARNING: {len(missing)} ImageIds without an image left out')
     available = [image_id for image_id in encodings if image_id in images]
 
     patients = {
@@ -146,14 +310,14 @@ def main(argv: list[str] | None = None) -> dict:
         for image_id in available
     }
 
-    if args.split_list:
-        lists = {}
-        for item in args.split_list:
-            name, sep, file = item.partition('=')
-            if not sep or not name:
-                sys.exit(f'--split-list expects NAME=FILE, got {item!r}')
-            lists[name] = read_id_list(file)
-        overlaps = split_overlaps(lists)
+    if split_lists:
+        lists = {
+            name: read_id_list(file).tolist() for name, file in split_lists.items()
+        }
+        overlaps = {
+            f'{a}&{b}': int(shared.size)
+            for (a, b), shared in find_overlaps(lists).items()
+        }
         for pair, count in overlaps.items():
             if count:
                 print(f'WARNING: split lists overlap: {pair} share {count} ImageIds')
@@ -177,53 +341,39 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         unavailable = {}
         overlaps = {}
-        assignment = patient_split(patients.values(), args.ratios, args.seed)
+        assignment = split_patients(
+            list(patients.values()), dict(zip(SPLIT_NAMES, args.ratios)), args.seed
+        )
         members = {
             name: [i for i in available if assignment[patients[i]] == name]
             for name in ('train', 'val', 'test')
         }
+    empty = [name for name, ids in members.items() if not ids]
+    if empty and not args.allow_empty_split:
+        sys.exit(
+            f'split(s) {empty} would hold no image ({len(available)} images in '
+            f'all, {len(set(patients.values()))} patients); change --ratios / '
+            '--split-list, or pass --allow-empty-split to write them empty'
+        )
+    if empty:
+        print(f'WARNING: split(s) {empty} written empty (--allow-empty-split)')
 
-    out = Path(args.out_dir)
-    (out / 'splits').mkdir(parents=True, exist_ok=True)
-    meta_rows = []
-    for split, ids in members.items():
-        (out / 'img_dir' / split).mkdir(parents=True, exist_ok=True)
-        (out / 'ann_dir' / split).mkdir(parents=True, exist_ok=True)
-        for image_id in ids:
-            image = read_image(images[image_id])
-            mask = union_mask(encodings[image_id], *image.shape)
-            cv2.imwrite(str(out / 'img_dir' / split / f'{image_id}.png'), image)
-            cv2.imwrite(str(out / 'ann_dir' / split / f'{image_id}.png'), mask)
-            rles = encodings[image_id]
-            meta_rows.append(
-                dict(
-                    ImageId=image_id,
-                    split=split,
-                    pneumothorax=int(is_positive(rles)),
-                    n_instances=sum(is_positive([r]) for r in rles),
-                    patient_id=patients[image_id],
-                )
-            )
-        (out / 'splits' / f'{split}.txt').write_text(
-            ''.join(f'{image_id}\n' for image_id in ids)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f'.{out.name}.staging-', dir=out.parent))
+    try:
+        write_dataset(staging, members, images, encodings, patients, rle_size)
+        summary = dict(
+            rle=stats,
+            missing_images=len(missing),
+            left_out_of_split_lists=unavailable,
+            overlaps=overlaps,
+            splits={name: len(ids) for name, ids in members.items()},
         )
-    with open(out / 'meta.csv', 'w', newline='') as handle:
-        writer = csv.DictWriter(
-            handle,
-            fieldnames=list(meta_rows[0])
-            if meta_rows
-            else ['ImageId', 'split', 'pneumothorax', 'n_instances', 'patient_id'],
-        )
-        writer.writeheader()
-        writer.writerows(meta_rows)
-    summary = dict(
-        rle=stats,
-        missing_images=len(missing),
-        left_out_of_split_lists=unavailable,
-        overlaps=overlaps,
-        splits={name: len(ids) for name, ids in members.items()},
-    )
-    (out / 'summary.json').write_text(json.dumps(summary, indent=2))
+        (staging / 'summary.json').write_text(json.dumps(summary, indent=2))
+        move_into_place(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
     print(json.dumps(summary))
     return summary
 

@@ -3,6 +3,10 @@
 # layer 0, block i layer i + 1, fc_norm/head scale 1), wd 0.05 except 1-D
 # params / cls_token / pos_embed, 5 warmup epochs, cosine to min_lr 1e-5
 # (scaled per group, as MAE's lr_sched does: eta_min_ratio = 1e-5 / 1e-3).
+# The cosine has no T_max (mmengine takes end - begin), so a leaf overrides only
+# the ends it moves:
+#   param_scheduler = [dict(_base_.param_scheduler[0], end=W),
+#                      dict(_base_.param_scheduler[1], begin=W, end=max_epochs)]
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
@@ -31,7 +35,6 @@ param_scheduler = [
     ),
     dict(
         type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
         eta_min_ratio=1e-2,
         by_epoch=True,
         begin=warmup_epochs,

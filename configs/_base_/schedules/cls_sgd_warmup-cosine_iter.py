@@ -1,7 +1,8 @@
 # MRM NIH fine-tuning schedule (arXiv:2301.13155, NIH_ChestX-ray/*.sh): SGD
 # momentum 0.9, no weight decay, gradient clipping at 1.0, linear warmup then
 # cosine to 0, counted in iterations. Leaf configs set lr, warmup and steps
-# (1%: 3e-2/50/3k; 10%: 3e-3/500/30k; 100%: 3e-3/5k/200k).
+# (1%: 3e-2/50/3k; 10%: 3e-3/500/30k; 100%: 3e-3/5k/200k). The cosine has no
+# T_max (mmengine takes end - begin).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=3e-3, momentum=0.9, weight_decay=0.0),
@@ -13,7 +14,6 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
     dict(
         type='CosineAnnealingLR',
-        T_max=max_iters - warmup_iters,
         eta_min=0.0,
         by_epoch=False,
         begin=warmup_iters,

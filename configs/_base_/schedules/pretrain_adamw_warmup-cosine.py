@@ -4,8 +4,10 @@
 #
 # `lr` below is the *base* lr; `auto_scale_lr` (enabled) multiplies it by
 # total_batch / 256 at run time, i.e. lr = blr x batch / 256 as in the seed
-# (1.2e-3 at 8 GPUs x 256). Leaf configs override `warmup_epochs`/`max_epochs`
-# by redefining `param_scheduler` and `train_cfg`.
+# (1.2e-3 at 8 GPUs x 256). The cosine has no T_max (mmengine takes end - begin),
+# so a leaf overrides only the ends it moves:
+#   param_scheduler = [dict(_base_.param_scheduler[0], end=W),
+#                      dict(_base_.param_scheduler[1], begin=W, end=max_epochs)]
 base_lr = 1.5e-4
 warmup_epochs = 40
 max_epochs = 800
@@ -27,7 +29,6 @@ param_scheduler = [
     ),
     dict(
         type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
         eta_min=0.0,
         by_epoch=True,
         begin=warmup_epochs,

@@ -1,7 +1,8 @@
 # AdamW + layer-wise lr decay + linear warm-up + poly decay, iteration based
 # (MRM / EVA-X segmentation fine-tuning). Leaf configs override lr, decay rate,
 # warm-up and length; checkpointing on the best 'Dice' is set by the leaves
-# (default_hooks lives in default_runtime_seg.py).
+# (default_hooks lives in default_runtime_seg.py). Leaves override
+# only the ends they move (`dict(_base_.param_scheduler[1], begin=W, end=N)`).
 max_iters = 160000
 warmup_iters = 1500
 optim_wrapper = dict(

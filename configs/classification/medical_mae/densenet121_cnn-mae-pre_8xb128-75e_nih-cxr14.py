@@ -4,14 +4,14 @@
 # `features.*`). Seed: 81.2 test mAUC (X-ray MAE), 82.2 ImageNet.
 _base_ = [
     '../../_base_/models/cls_densenet121_multilabel.py',
-    '../_base_/datasets/nih-cxr14_official_224.py',
+    '../../_base_/datasets/cls_nih-cxr14_224px.py',
     '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/medmae_densenet121_cnn-mae.pth',
             prefix='backbone.',
         )
@@ -21,6 +21,7 @@ optim_wrapper = dict(
     constructor='DefaultOptimWrapperConstructor',
     paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
+train_dataloader = dict(batch_size=128)
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auc/mAUC', rule='greater')
 )

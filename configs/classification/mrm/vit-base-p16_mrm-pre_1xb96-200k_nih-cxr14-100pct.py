@@ -3,15 +3,8 @@ _base_ = ['./vit-base-p16_mrm-pre_1xb96-30k_nih-cxr14-10pct.py']
 warmup_iters = 5000
 max_iters = 200000
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters - warmup_iters,
-        eta_min=0.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=max_iters,
-    ),
+    dict(_base_.param_scheduler[0], end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=5000)
 train_dataloader = dict(dataset=dict(ann_file='mrm_splits/train_list.txt'))

@@ -4,15 +4,8 @@ optim_wrapper = dict(optimizer=dict(lr=3e-2))
 warmup_iters = 50
 max_iters = 3000
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters - warmup_iters,
-        eta_min=0.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=max_iters,
-    ),
+    dict(_base_.param_scheduler[0], end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=100)
 train_dataloader = dict(dataset=dict(ann_file='mrm_splits/train_1.txt'))

@@ -2,7 +2,7 @@
 # MIMIC-CXR, mask ratio 0.90, 8 GPUs x 256, 800 epochs (40 warmup), blr 1.5e-4.
 _base_ = [
     '../../_base_/models/pretrain_mae_vit-base-p16_dec512d8b.py',
-    './_base_/pretrain_data_nih-chexpert-mimic-224.py',
+    '../../_base_/datasets/pretrain_nih-chexpert-mimic_224px.py',
     '../../_base_/schedules/pretrain_adamw_warmup-cosine.py',
     '../../_base_/default_runtime_pretrain.py',
 ]

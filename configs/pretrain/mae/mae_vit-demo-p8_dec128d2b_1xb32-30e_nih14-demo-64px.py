@@ -2,7 +2,7 @@
 # 64 px, 8 px patches, 128-d 2-block decoder, mask ratio 0.75, 30 epochs.
 _base_ = [
     '../../_base_/models/pretrain_mae_vit-small-p16_dec512d2b.py',
-    './_base_/pretrain_data_nih14-demo-64px.py',
+    '../../_base_/datasets/pretrain_nih14-demo_64px.py',
     '../../_base_/schedules/pretrain_adamw_warmup-cosine.py',
     '../../_base_/default_runtime_pretrain.py',
 ]
@@ -29,22 +29,8 @@ optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
 warmup_epochs = 3
 max_epochs = 30
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True,
-    ),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True,
-    ),
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_epochs),
+    dict(_base_.param_scheduler[1], begin=warmup_epochs, end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(

@@ -3,7 +3,7 @@
 # tools/dist_train.sh configs/pretrain/mae/<this file> 8
 _base_ = [
     '../../_base_/models/pretrain_mae_vit-small-p16_dec512d2b.py',
-    './_base_/pretrain_data_nih-chexpert-224.py',
+    '../../_base_/datasets/pretrain_nih-chexpert_224px.py',
     '../../_base_/schedules/pretrain_adamw_warmup-cosine.py',
     '../../_base_/default_runtime_pretrain.py',
 ]

@@ -54,22 +54,7 @@ max_epochs = 200
 optim_wrapper = dict(optimizer=dict(lr=base_lr), accumulative_counts=2)
 auto_scale_lr = dict(enable=False)
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True,
-    ),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True,
-    ),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs)

@@ -5,10 +5,10 @@
 # epochs, then attention masking/throwing with maps refreshed every 10 epochs.
 _base_ = [
     '../../_base_/models/pretrain_msmae_vit-base-p16_dec512d8b.py',
+    '../../_base_/datasets/pretrain_nih14-demo_64px.py',
     '../../_base_/schedules/pretrain_adamw_warmup-cosine.py',
     '../../_base_/default_runtime_pretrain.py',
 ]
-data_root = 'data/demo/nih14_64px/'
 img_size = 64
 patch_size = 8
 model = dict(
@@ -48,21 +48,8 @@ attention_pipeline = [
     ),
     dict(type='PackInputs', meta_keys=('sample_idx',)),
 ]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='NIHChestXray14',
-        data_root=data_root,
-        ann_file='labels.csv',
-        split='train',
-        patient_split=dict(train=0.6, val=0.2, test=0.2),
-        pipeline=train_pipeline,
-    ),
-)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Keep the runtime base's NaNGuardHook and RNGStateHook (a plain list replaced them).
 custom_hooks = [
     dict(
         type='MSMAEAttentionHook',
@@ -72,6 +59,7 @@ custom_hooks = [
         batch_size=100,
         num_workers=0,
     ),
+    *_base_.custom_hooks,
 ]
 # Seed blr (1e-3 per 256 images, auto-scaled to the batch of 32).
 base_lr = 1e-3
@@ -79,22 +67,8 @@ warmup_epochs = 3
 max_epochs = 30
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True,
-    ),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - warmup_epochs,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True,
-    ),
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_epochs),
+    dict(_base_.param_scheduler[1], begin=warmup_epochs, end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(

@@ -1,19 +1,21 @@
-# EVA-X SIIM-ACR recipe (https://arxiv.org/abs/2405.05237): ViT-S/16 last block
+# EVA-X SIIM-ACR recipe (https://arxiv.org/abs/2405.05237): EVA-X-S/16 last block
 # -> simple pyramid -> UperNet, sigmoid BCE, 512x512 (no keep-ratio), batch 8,
 # AdamW 6e-5, layer decay 0.85, 10 warm-up iterations + poly, 50 epochs.
 # EVA-X keeps positives only (70/30); --positives-only in prepare_siim.py.
 _base_ = [
-    '../../_base_/models/seg_upernet_cxrvit_simple-pyramid.py',
-    '../../_base_/datasets/seg_siim_512.py',
+    '../../_base_/models/seg_upernet_evax_simple-pyramid.py',
+    '../../_base_/datasets/seg_siim_512x512.py',
     '../../_base_/schedules/seg_adamw_layer-decay_poly.py',
     '../../_base_/default_runtime_seg.py',
 ]
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/eva-x-small-p16.pth',
+            type='CXRPretrained',
+            checkpoint='checkpoints/eva_x_small_patch16_merged520k_mim_512px.pth',
             prefix='backbone.',
+            # Dense features use no fc_norm; a fine-tuned file's is ignored.
+            allowed_unexpected=['fc_norm.*'],
         )
     )
 )

@@ -4,16 +4,18 @@
 # Data: tools/data/prepare_siim.py --split-list train=... val=... test=...
 _base_ = [
     '../../_base_/models/seg_upernet_cxrvit.py',
-    '../../_base_/datasets/seg_siim_512.py',
+    '../../_base_/datasets/seg_siim_512x512.py',
     '../../_base_/schedules/seg_adamw_layer-decay_poly.py',
     '../../_base_/default_runtime_seg.py',
 ]
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained',
+            type='CXRPretrained',
             checkpoint='checkpoints/mrm_vit-base-p16.pth',
             prefix='backbone.',
+            # Dense features use no fc_norm; a fine-tuned file's is ignored.
+            allowed_unexpected=['ln2.*'],
         )
     )
 )

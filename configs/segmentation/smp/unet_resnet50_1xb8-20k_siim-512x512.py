@@ -2,7 +2,7 @@
 # CNN baseline, https://arxiv.org/abs/2405.05237): AdamW 1e-4, poly, 20k iters.
 _base_ = [
     '../../_base_/models/seg_smp_unet.py',
-    '../../_base_/datasets/seg_siim_512.py',
+    '../../_base_/datasets/seg_siim_512x512.py',
     '../../_base_/schedules/seg_adamw_layer-decay_poly.py',
     '../../_base_/default_runtime_seg.py',
 ]
@@ -14,10 +14,8 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
 )
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=500),
-    dict(
-        type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=500, end=max_iters
-    ),
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=500),
+    dict(_base_.param_scheduler[1], begin=500, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(

@@ -17,7 +17,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from cxr_plugins.datasets.transforms.loading import BadXRayImageError
+from cxr_plugins.datasets.transforms.loading import (
+    BadXRayImageError,
+    check_pixel_count,
+    raster_size,
+)
 
 JPEG_SUFFIXES = ('.jpg', '.jpeg')
 PNG_SUFFIXES = ('.png',)
@@ -81,6 +85,9 @@ def decode_grey_region(
             ``skip_bad_images`` of the datasets applies).
     """
     suffix = Path(path).suffix.lower()
+    if suffix in JPEG_SUFFIXES + PNG_SUFFIXES:
+        # from the header, before OpenCV/Pillow allocate the claimed size
+        check_pixel_count(path, *raster_size(path))
     if suffix in JPEG_SUFFIXES:
         try:
             with Image.open(path) as pil_image:

@@ -25,12 +25,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from cxr_plugins.datasets.transforms.grey_decoding import (
     decode_grey_region,
     resize_grey,
 )
+from cxr_plugins.datasets.transforms.loading import raster_size
 
 FORMAT_VERSION = 1
 
@@ -53,8 +53,7 @@ def fit_longer_side(height: int, width: int, size: int) -> tuple[int, int]:
 
 def load_resized_grey(path: str | os.PathLike, size: int) -> np.ndarray:
     """Decode ``path`` in grey (JPEG at a DCT scale that keeps ``size``) and fit it."""
-    with Image.open(path) as header:
-        width, height = header.size
+    height, width = raster_size(path)  # BadXRayImageError naming the file
     out_h, out_w = fit_longer_side(height, width, size)
 
     def whole_image(height: int, width: int) -> tuple[int, int, int, int]:

@@ -11,6 +11,7 @@ anything it cannot read faithfully: never a silently wrong tensor.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -18,6 +19,20 @@ from mmpretrain.registry import TRANSFORMS
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 DICOM_SUFFIXES = ('.dcm', '.dicom')
+#: Every suffix the datasets and ``tools/infer.py`` accept (one list); files
+#: without a suffix are accepted when their content is DICOM (:func:`is_dicom`).
+IMAGE_SUFFIXES = (
+    '.png',
+    '.jpg',
+    '.jpeg',
+    '.bmp',
+    '.tif',
+    '.tiff',
+    *DICOM_SUFFIXES,
+)
+#: Largest accepted image, in pixels (about 7000 x 7000): radiographs are at
+#: most ~4300 x 4300; more is a corrupt or hostile header (decompression bomb).
+MAX_PIXELS = 50_000_000
 
 
 class BadXRayImageError(ValueError):
@@ -34,6 +49,58 @@ class BadXRayImageError(ValueError):
         super().__init__(f'{path}: {reason}')
 
 
+def is_dicom(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a DICOM file by content: ``DICM`` at byte 128
+    (PS3.10 preamble), whatever its name (PACS exports have none, ``IM0001``)."""
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(128)
+            return handle.read(4) == b'DICM'
+    except OSError:
+        return False
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    """An accepted suffix (:data:`IMAGE_SUFFIXES`), or no suffix and DICOM
+    content."""
+    name = os.fspath(path).lower()
+    if name.endswith(IMAGE_SUFFIXES):
+        return True
+    return '.' not in os.path.basename(name) and is_dicom(path)
+
+
+def check_pixel_count(
+    path: str | os.PathLike, height: int, width: int, limit: int = MAX_PIXELS
+) -> None:
+    """Raise :class:`BadXRayImageError` naming the file when ``height * width``
+    exceeds ``limit`` (checked from the header, before decoding)."""
+    if int(height) * int(width) > limit:
+        raise BadXRayImageError(
+            path,
+            f'image header claims {width}x{height} = {int(height) * int(width):,} '
+            f'pixels, above the limit of {limit:,} (decompression bomb or corrupt '
+            'header)',
+        )
+
+
+def raster_size(path: str | os.PathLike) -> tuple[int, int]:
+    """``(height, width)`` from a raster image header, without decoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as err:
+        raise BadXRayImageError(
+            path, f'image header claims too many pixels, decompression bomb ({err})'
+        ) from err
+    except UnidentifiedImageError as err:
+        raise BadXRayImageError(path, 'not a recognised image format') from err
+    except (OSError, SyntaxError, ValueError) as err:
+        raise BadXRayImageError(path, f'cannot read image header ({err})') from err
+    return height, width
+
+
 def min_max_to_uint8(pixels: np.ndarray) -> np.ndarray:
     """Linearly map ``[min, max]`` of an image onto ``[0, 255]`` (rounded).
 
@@ -48,37 +115,16 @@ def min_max_to_uint8(pixels: np.ndarray) -> np.ndarray:
     return np.rint(scaled).astype(np.uint8)
 
 
-def window_to_uint8(pixels: np.ndarray, center: float, width: float) -> np.ndarray:
-    """Apply a DICOM linear VOI window and map it onto ``[0, 255]``.
-
-    Implements the 'LINEAR' function of DICOM PS3.3 C.11.2.1.2.1: values at or
-    below ``c - 0.5 - (w - 1) / 2`` become 0, above ``c - 0.5 + (w - 1) / 2``
-    become 255, and the rest ``((x - (c - 0.5)) / (w - 1) + 0.5) * 255``.
-    """
-    if width < 1:
-        raise ValueError(f'DICOM WindowWidth must be >= 1, got {width}')
-    pixels = pixels.astype(np.float64)
-    if width == 1:
-        return np.where(pixels > center - 0.5, 255, 0).astype(np.uint8)
-    scaled = ((pixels - (center - 0.5)) / (width - 1) + 0.5) * 255.0
-    return np.rint(np.clip(scaled, 0.0, 255.0)).astype(np.uint8)
-
-
-def _first_value(value) -> float:
-    """WindowCenter/Width may be multi-valued: the first one is the default."""
-    from pydicom.multival import MultiValue
-
-    if isinstance(value, (MultiValue, list, tuple)):
-        return float(value[0])
-    return float(value)
-
-
-def read_dicom_grey(path: str) -> np.ndarray:
+def read_dicom_grey(path: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read a single-frame DICOM radiograph as uint8 grey (H, W).
 
-    Order: modality LUT (rescale slope/intercept), then the VOI LUT sequence if
-    present, else the first VOI window (WindowCenter/WindowWidth), else min-max
-    scaling; MONOCHROME1 images are inverted last so that bone is bright.
+    Order: modality LUT (rescale slope/intercept), then pydicom's
+    ``apply_voi_lut`` (the VOI LUT sequence, else the first window with its
+    ``VOILUTFunction``: LINEAR, LINEAR_EXACT or SIGMOID), scaled from its
+    output range to [0, 255]; without a VOI, min-max scaling. MONOCHROME1
+    images are inverted last so that bone is bright. Compressed transfer
+    syntaxes (JPEG Lossless, JPEG-LS, JPEG 2000, RLE) decode through the
+    pylibjpeg plug-ins of ``requirements/runtime.txt``.
     """
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -90,15 +136,20 @@ def read_dicom_grey(path: str) -> np.ndarray:
         raise BadXRayImageError(path, f'not a readable DICOM file ({err})') from err
     if 'PixelData' not in dataset:
         raise BadXRayImageError(path, 'DICOM file has no PixelData element')
-    try:
-        pixels = dataset.pixel_array
-    except Exception as err:  # pydicom raises many types for codec problems
-        raise BadXRayImageError(
-            path, f'DICOM pixel data cannot be decoded ({err})'
-        ) from err
+    check_pixel_count(
+        path, int(dataset.get('Rows', 0)), int(dataset.get('Columns', 0)), max_pixels
+    )
     frames = int(getattr(dataset, 'NumberOfFrames', 1) or 1)
     if frames != 1:
         raise BadXRayImageError(path, f'expected 1 frame, found {frames}')
+    try:
+        pixels = dataset.pixel_array
+    except Exception as err:  # pydicom raises many types for codec problems
+        syntax = dataset.file_meta.get('TransferSyntaxUID', 'unknown')
+        name = getattr(syntax, 'name', syntax)
+        raise BadXRayImageError(
+            path, f'DICOM pixel data ({name}) cannot be decoded ({err})'
+        ) from err
     photometric = str(getattr(dataset, 'PhotometricInterpretation', 'MONOCHROME2'))
     if photometric not in ('MONOCHROME1', 'MONOCHROME2'):
         if pixels.ndim == 3 and pixels.shape[-1] == 3:
@@ -109,14 +160,10 @@ def read_dicom_grey(path: str) -> np.ndarray:
             path, f'unsupported PhotometricInterpretation {photometric!r}'
         )
     pixels = apply_modality_lut(pixels, dataset)
-    if 'VOILUTSequence' in dataset:
-        grey = min_max_to_uint8(apply_voi_lut(pixels, dataset))
-    elif 'WindowCenter' in dataset and 'WindowWidth' in dataset:
-        grey = window_to_uint8(
-            pixels,
-            _first_value(dataset.WindowCenter),
-            _first_value(dataset.WindowWidth),
-        )
+    if 'VOILUTSequence' in dataset or (
+        'WindowCenter' in dataset and 'WindowWidth' in dataset
+    ):
+        grey = voi_to_uint8(apply_voi_lut(pixels, dataset, index=0), dataset)
     else:
         grey = min_max_to_uint8(pixels)
     if photometric == 'MONOCHROME1':
@@ -124,23 +171,65 @@ def read_dicom_grey(path: str) -> np.ndarray:
     return grey
 
 
-def read_raster_grey(path: str) -> np.ndarray:
+def voi_output_range(dataset) -> tuple[float, float]:
+    """``(y_min, y_max)``: the output range of ``apply_voi_lut`` on ``dataset``.
+
+    A VOI LUT maps to ``[0, 2**bits - 1]`` (its descriptor's bits); a window
+    maps to the stored range (PS3.3 C.11.2.1.2), after the rescale when there
+    is one, as pydicom's ``apply_windowing`` computes it internally without
+    exposing it.
+    """
+    if 'VOILUTSequence' in dataset:
+        bits = int(dataset.VOILUTSequence[0].LUTDescriptor[2])
+        return 0.0, float(2**bits - 1)
+    if dataset.get('ModalityLUTSequence'):
+        bits = int(dataset.ModalityLUTSequence[0].LUTDescriptor[2])
+        low, high = 0.0, float(2**bits - 1)
+    elif int(dataset.get('PixelRepresentation', 0)) == 0:
+        low, high = 0.0, float(2 ** int(dataset.BitsStored) - 1)
+    else:
+        half = 2 ** (int(dataset.BitsStored) - 1)
+        low, high = float(-half), float(half - 1)
+    slope, intercept = dataset.get('RescaleSlope'), dataset.get('RescaleIntercept')
+    if slope is not None and intercept is not None:
+        low = low * float(slope) + float(intercept)
+        high = high * float(slope) + float(intercept)
+    return low, high
+
+
+def voi_to_uint8(values: np.ndarray, dataset) -> np.ndarray:
+    """Scale the output of ``apply_voi_lut`` from :func:`voi_output_range`
+    onto [0, 255] (not by the image's own min/max: the window keeps its
+    meaning)."""
+    low, high = voi_output_range(dataset)
+    scaled = (np.clip(values.astype(np.float64), low, high) - low) * (
+        255.0 / (high - low)
+    )
+    return np.rint(scaled).astype(np.uint8)
+
+
+def read_raster_grey(path: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read a PNG/JPEG/other raster image as uint8 grey (H, W) with Pillow.
 
     Modes: ``L`` as is; ``1``, ``P``, ``RGB``, ``RGBA``, ``LA``, ``CMYK``,
     ``YCbCr`` through Pillow's ITU-R 601 luma conversion (alpha is dropped, not
     composited); 16-bit (``I;16*``), 32-bit (``I``) and float (``F``) images by
-    :func:`min_max_to_uint8`.
+    :func:`min_max_to_uint8`. The header's pixel count is checked against
+    ``max_pixels`` before decoding.
     """
     if os.path.getsize(path) == 0:
         raise BadXRayImageError(path, 'file is empty (0 bytes)')
+    check_pixel_count(path, *raster_size(path), limit=max_pixels)
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise RuntimeError(
             'PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True somewhere in this '
             'process: truncated radiographs would load as partly grey images'
         )
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             image.load()
             mode = image.mode
             if mode.startswith('I') or mode == 'F':
@@ -158,9 +247,10 @@ def read_raster_grey(path: str) -> np.ndarray:
 class LoadXRayImage(BaseTransform):
     """Load a radiograph as one grey channel (optionally replicated to 3).
 
-    Reads 8/16-bit PNG, JPEG and other Pillow formats, and DICOM (``.dcm`` /
-    ``.dicom``) through pydicom, see :func:`read_raster_grey` and
-    :func:`read_dicom_grey` for the intensity mapping.
+    Reads 8/16-bit PNG, JPEG and other Pillow formats, and DICOM (recognised
+    by content, whatever the file name) through pydicom, see
+    :func:`read_raster_grey` and :func:`read_dicom_grey` for the intensity
+    mapping.
 
     Required keys: ``img_path``. Added keys: ``img`` (uint8, ``(H, W, 3)`` when
     ``to_rgb`` else ``(H, W)``), ``img_shape``, ``ori_shape`` (both ``(H, W)``).
@@ -170,26 +260,31 @@ class LoadXRayImage(BaseTransform):
             backbones take 3). Defaults to True.
         min_size: Smallest accepted height and width; smaller images (e.g. a
             1x1 placeholder) raise :class:`BadXRayImageError`. Defaults to 2.
+        max_pixels: Largest accepted height x width, read from the header
+            before decoding. Defaults to :data:`MAX_PIXELS`.
 
     Raises:
         BadXRayImageError: for a missing, empty, truncated or undecodable file,
             a DICOM without pixel data, or an image below ``min_size``.
     """
 
-    def __init__(self, to_rgb: bool = True, min_size: int = 2):
+    def __init__(
+        self, to_rgb: bool = True, min_size: int = 2, max_pixels: int = MAX_PIXELS
+    ):
         if min_size < 1:
             raise ValueError(f'min_size must be >= 1, got {min_size}')
         self.to_rgb = to_rgb
         self.min_size = min_size
+        self.max_pixels = max_pixels
 
     def read_grey(self, path: str) -> np.ndarray:
         """Read ``path`` into a uint8 (H, W) array, validating it."""
         if not os.path.isfile(path):
             raise BadXRayImageError(path, 'file does not exist')
-        if path.lower().endswith(DICOM_SUFFIXES):
-            grey = read_dicom_grey(path)
+        if path.lower().endswith(DICOM_SUFFIXES) or is_dicom(path):
+            grey = read_dicom_grey(path, self.max_pixels)
         else:
-            grey = read_raster_grey(path)
+            grey = read_raster_grey(path, self.max_pixels)
         if grey.ndim != 2:
             raise BadXRayImageError(path, f'expected a 2-D image, got {grey.shape}')
         height, width = grey.shape

@@ -1,20 +1,37 @@
-"""Stop training on a non-finite loss, before the bad step updates the weights.
+"""Stop training on a diverging step and keep the last state that was still good.
 
 mmengine's hooks run after ``optim_wrapper.update_params``, when a NaN/Inf
 loss has already been back-propagated into the weights and the optimizer
-moments. :class:`NaNGuardHook` therefore wraps the model's ``parse_losses``
-(called by ``train_step`` of the model and of mmengine's DDP wrapper right
-before ``update_params``): when the summed loss is not finite on any rank, it
-saves a checkpoint of the last good state (weights, optimizer, schedulers as
-of the end of the previous iteration; the checkpoint's ``meta.iter`` is the
-number of completed iterations, so ``--resume`` from it repeats the bad step)
-and raises :class:`NonFiniteLossError` naming the iteration, every loss term
-and the batch's image files. Buffers that the bad forward pass itself updated
-(BatchNorm running statistics) are saved as they are after that pass.
+moments. :class:`NaNGuardHook` checks every step at three points:
+
+1. the summed loss (it wraps the model's ``parse_losses``, called by
+   ``train_step`` right before ``update_params``): not finite, or above
+   ``explosion_factor`` x the running median of the last losses;
+2. the gradient norm (it wraps ``optim_wrapper.step``): not finite, so the
+   step is never taken (skipped under AMP, whose loss scaler expects
+   overflowing gradients);
+3. the parameters after the step: not finite.
+
+A loss is computed from the state the previous step left, so a bad loss
+also condemns that state (with a huge learning rate, step 1 leaves finite
+weights of magnitude 1e30 and only the loss of step 2 overflows). The hook
+therefore keeps a copy (on the same device) of the state before each step
+and calls it *verified* once its own forward pass gave a good loss. On a
+fault it puts the last verified state (weights, optimizer, schedulers) back
+into the model, saves it (``meta.iter`` is the number of iterations it had
+completed, so ``--resume`` from it continues there) and raises
+:class:`NonFiniteLossError` naming the iteration, the check that failed,
+every loss term and the batch's image files. Buffers that a bad forward pass
+updated (BatchNorm running statistics) are restored with the weights. The
+copy costs one more model + optimizer state of device memory (two while a
+new copy awaits its check) and a device-to-device copy every
+``snapshot_interval`` iterations.
 """
 
 from __future__ import annotations
 
+import collections
+import copy
 import functools
 import os.path as osp
 from collections.abc import Callable
@@ -61,58 +78,212 @@ def format_loss_terms(log_vars: dict) -> str:
     return ', '.join(terms)
 
 
+def _detached_copy(value):
+    """A detached copy (same device) of every tensor in a nested state dict.
+
+    On the tensors' own device, so a GPU run pays a device-to-device copy per
+    step instead of a transfer to the host.
+    """
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return type(value)((key, _detached_copy(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return type(value)(_detached_copy(item) for item in value)
+    return copy.deepcopy(value)
+
+
+def _schedulers(runner) -> list:
+    schedulers = runner.param_schedulers or []
+    if isinstance(schedulers, dict):
+        return [item for group in schedulers.values() for item in group]
+    return list(schedulers)
+
+
+def any_rank_true(flag: bool) -> bool:
+    """Whether ``flag`` holds on any rank (one all-reduce when distributed)."""
+    value = torch.tensor([float(flag)])
+    all_reduce(value, op='sum')
+    return value.item() > 0
+
+
+def gradient_norm(parameters) -> torch.Tensor:
+    """L2 norm of all gradients (0 when there are none)."""
+    norms = [p.grad.detach().norm() for p in parameters if p.grad is not None]
+    if not norms:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack([n.float().cpu() for n in norms]))
+
+
+def all_parameters_finite(module: torch.nn.Module) -> bool:
+    """Whether every parameter of ``module`` is finite."""
+    return all(bool(torch.isfinite(p.detach()).all()) for p in module.parameters())
+
+
 @HOOKS.register_module()
 class NaNGuardHook(Hook):
-    """Halt on a NaN/Inf loss after saving the last good state.
+    """Halt on a diverging step after saving the last verified good state.
 
     Add to a config with ``custom_hooks = [dict(type='NaNGuardHook')]``.
 
     Args:
         checkpoint_template: File name (in the work dir) of the last-good
             checkpoint, formatted with ``iter`` (completed iterations).
+        explosion_factor: Also stop when the loss exceeds this multiple of
+            the running median of the last ``explosion_window`` losses
+            (``None``: only non-finite values stop).
+        explosion_window: Number of recent losses in the median.
+        min_history: Losses needed before the explosion check starts.
+        snapshot_interval: Copy the state before every n-th step (1: every
+            step; larger saves time, the saved state is then older).
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, checkpoint_template: str = 'last_good_iter_{iter}.pth') -> None:
+    def __init__(
+        self,
+        checkpoint_template: str = 'last_good_iter_{iter}.pth',
+        explosion_factor: float | None = None,
+        explosion_window: int = 50,
+        min_history: int = 10,
+        snapshot_interval: int = 1,
+    ) -> None:
+        if explosion_factor is not None and explosion_factor <= 1:
+            raise ValueError(f'explosion_factor must be > 1, got {explosion_factor}')
+        if snapshot_interval < 1:
+            raise ValueError(f'snapshot_interval must be >= 1, got {snapshot_interval}')
         self.checkpoint_template = checkpoint_template
+        self.explosion_factor = explosion_factor
+        self.min_history = min_history
+        self.snapshot_interval = snapshot_interval
+        self._losses: collections.deque = collections.deque(maxlen=explosion_window)
         self._batch_files: list[str] = []
+        self._candidate: dict | None = None
+        self._verified: dict | None = None
+
+    def _model(self, runner) -> torch.nn.Module:
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = self._model(runner)
         original: Callable = model.parse_losses
-        if getattr(original, '_nan_guarded', False):
-            return
+        if not getattr(original, '_nan_guarded', False):
 
-        @functools.wraps(original)
-        def guarded_parse_losses(losses: dict):
-            loss, log_vars = original(losses)
-            if not all_ranks_finite(loss):
-                self._stop(runner, loss, log_vars)
-            return loss, log_vars
+            @functools.wraps(original)
+            def guarded_parse_losses(losses: dict):
+                loss, log_vars = original(losses)
+                self._check_loss(runner, loss, log_vars)
+                return loss, log_vars
 
-        guarded_parse_losses._nan_guarded = True
-        model.parse_losses = guarded_parse_losses
+            guarded_parse_losses._nan_guarded = True
+            model.parse_losses = guarded_parse_losses
+        from mmengine.optim import AmpOptimWrapper
+
+        wrapper = runner.optim_wrapper
+        if isinstance(wrapper, AmpOptimWrapper):
+            runner.logger.info(
+                'NaNGuardHook: gradient-norm check off under AMP (the loss '
+                'scaler skips overflowing steps itself).'
+            )
+        elif not getattr(wrapper.step, '_nan_guarded', False):
+            original_step = wrapper.step
+
+            @functools.wraps(original_step)
+            def guarded_step(*args, **kwargs):
+                norm = gradient_norm(model.parameters())
+                if any_rank_true(not bool(torch.isfinite(norm))):
+                    self._stop(runner, f'gradient norm is {norm.item()}', trusted=True)
+                return original_step(*args, **kwargs)
+
+            guarded_step._nan_guarded = True
+            wrapper.step = guarded_step
 
     def before_train_iter(
         self, runner, batch_idx: int, data_batch: dict | None = None
     ) -> None:
         self._batch_files = batch_file_names(data_batch)
+        if runner.iter % self.snapshot_interval == 0 or self._verified is None:
+            self._candidate = self._snapshot(runner)
 
-    def _stop(self, runner, loss: torch.Tensor, log_vars: dict) -> None:
-        filename = self.checkpoint_template.format(iter=runner.iter)
-        runner.save_checkpoint(
-            runner.work_dir,
-            filename,
-            by_epoch=False,
-            meta=dict(epoch=runner.epoch, iter=runner.iter),
+    def after_train_iter(
+        self, runner, batch_idx: int, data_batch=None, outputs=None
+    ) -> None:
+        if any_rank_true(not all_parameters_finite(self._model(runner))):
+            self._stop(runner, 'parameters are not finite after the step')
+
+    def _check_loss(self, runner, loss: torch.Tensor, log_vars: dict) -> None:
+        value = loss.detach().float()
+        problem = None
+        if not all_ranks_finite(loss):
+            problem = 'loss is not finite'
+        elif self.explosion_factor is not None:
+            total = value.reshape(1).clone()
+            all_reduce(total, op='mean')
+            history = sorted(self._losses)
+            median = history[len(history) // 2] if history else None
+            exploded = (
+                len(history) >= self.min_history
+                and total.item() > self.explosion_factor * median
+            )
+            if exploded:
+                problem = (
+                    f'loss {total.item():.6g} > {self.explosion_factor:g} x the '
+                    f'median {median:.6g} of the last {len(history)} losses'
+                )
+            else:
+                self._losses.append(total.item())
+        if problem is not None:
+            self._stop(runner, f'{problem} ({format_loss_terms(log_vars)})')
+        if self._candidate is not None:  # this state's forward pass was good
+            self._verified, self._candidate = self._candidate, None
+
+    def _snapshot(self, runner) -> dict:
+        return dict(
+            model=_detached_copy(self._model(runner).state_dict()),
+            optimizer=_detached_copy(runner.optim_wrapper.state_dict()),
+            schedulers=[_detached_copy(s.state_dict()) for s in _schedulers(runner)],
+            iter=runner.iter,
+            epoch=runner.epoch,
         )
+
+    def _restore(self, runner, snapshot: dict) -> None:
+        self._model(runner).load_state_dict(snapshot['model'])
+        runner.optim_wrapper.load_state_dict(snapshot['optimizer'])
+        for scheduler, state in zip(
+            _schedulers(runner), snapshot['schedulers'], strict=True
+        ):
+            scheduler.load_state_dict(state)
+
+    def _stop(self, runner, problem: str, trusted: bool = False) -> None:
+        """Save the last good state and raise.
+
+        Args:
+            problem: What went wrong.
+            trusted: The state before this step is good (its own forward
+                pass gave a good loss), so it is what is kept.
+        """
+        if trusted and self._candidate is not None:
+            self._verified, self._candidate = self._candidate, None
+        good = self._verified
+        if good is None:
+            saved = 'No state before it had a good forward pass, nothing was saved.'
+        else:
+            self._restore(runner, good)
+            filename = self.checkpoint_template.format(iter=good['iter'])
+            runner.save_checkpoint(
+                runner.work_dir,
+                filename,
+                by_epoch=False,
+                meta=dict(epoch=good['epoch'], iter=good['iter']),
+            )
+            saved = (
+                f'The last state whose forward pass gave a good loss (after '
+                f'{good["iter"]} iterations) is back in the model and saved to '
+                f'{osp.join(runner.work_dir, filename)}.'
+            )
         barrier()
         raise NonFiniteLossError(
-            f'Non-finite loss at iteration {runner.iter + 1} '
-            f'(epoch {runner.epoch + 1}); rank {get_rank()} terms: '
-            f'{format_loss_terms(log_vars)}. Batch files: '
-            f'{self._batch_files or "unknown"}. The state before this step was '
-            f'saved to {osp.join(runner.work_dir, filename)}; the weights were '
-            'not updated.'
+            f'Training diverged at iteration {runner.iter + 1} '
+            f'(epoch {runner.epoch + 1}) on rank {get_rank()}: {problem}. '
+            f'Batch files: {self._batch_files or "unknown"}. {saved}'
         )

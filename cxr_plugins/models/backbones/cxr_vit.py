@@ -16,7 +16,6 @@ saved by mmpretrain's ``MAEViT`` (the MAE encoder) load into it unchanged.
 
 from __future__ import annotations
 
-from mmengine.model.weight_init import initialize
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.registry import MODELS
 
@@ -80,23 +79,3 @@ class CXRViT(VisionTransformer):
         **kwargs,
     ) -> None:
         super().__init__(arch=arch, out_type=out_type, final_norm=final_norm, **kwargs)
-
-    def init_weights(self) -> None:
-        """Random init, then a strict ``CXRPretrained`` checkpoint on top.
-
-        mmengine defers only ``type='Pretrained'`` until the sub-modules are
-        initialised (and mmpretrain's ViT re-draws ``pos_embed`` unless the type
-        is ``'Pretrained'``), so a ``CXRPretrained`` init_cfg is applied here,
-        after every random init, or the loaded pos_embed/FFN weights would be
-        overwritten.
-        """
-        strict_cfg = self.init_cfg
-        if not (
-            isinstance(strict_cfg, dict) and strict_cfg.get('type') == 'CXRPretrained'
-        ):
-            super().init_weights()
-            return
-        self.init_cfg = None
-        super().init_weights()
-        self.init_cfg = strict_cfg
-        initialize(self, strict_cfg)

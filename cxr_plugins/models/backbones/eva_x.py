@@ -47,29 +47,41 @@ names EVA-X's ``checkpoint_filter_fn`` gives, i.e. ``w12->mlp.fc1``,
     blocks.{i}.mlp.fc2.{weight,bias}   (C, F)
     fc_norm.{weight,bias}
 
-Known differences from the seed: EVA-X's training code (``models_eva.py``)
-defines the base RoPE reference grid as 16 in one registration and 14 in
-another; ``eva_x.py`` uses 14, as here (``rope_ref_grid``). The seed's
-``stop_grad_conv1`` is ``stop_grad_patch_embed``.
+RoPE reference grid: EVA-X's fine-tuning code (``models_eva.py``) registers
+the base model twice, and the later registration (the one its scripts get)
+uses ``pt_hw_seq_len=16``; tiny and small use 14. ``rope_ref_grid`` defaults
+to exactly that per arch (16 for base, 14 otherwise; ``eva_x.py``'s timm
+wrapper says 14 for base, which is 1.25e-3 relative off the fine-tuning
+model). Position embeddings are resampled with ``F.interpolate(bicubic,
+align_corners=False)`` (mmpretrain's ``resize_pos_embed``), the kernel of the
+seed, not timm's antialiased one. The seed's ``stop_grad_conv1`` is
+``stop_grad_patch_embed``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from mmengine.logging import MMLogger
 from mmengine.model.weight_init import initialize
+from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
-from timm.layers import resample_abs_pos_embed
 from timm.models.eva import Eva
 from torch import nn
+
+from cxr_plugins.engine.checkpoint import init_weights_then_load
 
 EVAX_ARCHS: dict[str, dict] = {
     'tiny': dict(embed_dim=192, depth=12, num_heads=3),
     'small': dict(embed_dim=384, depth=12, num_heads=6),
     'base': dict(
         embed_dim=768, depth=12, num_heads=12, qkv_fused=False, scale_mlp=True
+    ),
+    # 2-layer model for CPU tests and demos (same block type as base).
+    'demo-base': dict(
+        embed_dim=64, depth=2, num_heads=2, qkv_fused=False, scale_mlp=True
     ),
     # 2-layer model for CPU tests and demos (same block type as tiny/small).
     'demo': dict(embed_dim=64, depth=2, num_heads=2),
@@ -79,6 +91,11 @@ EVAX_ARCHS['s'] = EVAX_ARCHS['small']
 EVAX_ARCHS['b'] = EVAX_ARCHS['base']
 
 _ARCH_KEYS = {'embed_dim', 'depth', 'num_heads', 'qkv_fused', 'scale_mlp'}
+
+
+def default_rope_ref_grid(arch_cfg: dict) -> int:
+    """EVA-X's RoPE reference grid: 16 for the sub-LN (base) blocks, else 14."""
+    return 16 if arch_cfg.get('scale_mlp') else 14
 
 
 @MODELS.register_module()
@@ -101,8 +118,9 @@ class EVAX(nn.Module):
             ``'featmap'`` (``(B, C, H, W)`` patch features, for dense tasks).
         out_indices: Blocks whose output is returned (``featmap`` only; the
             pooled types always use the last block).
-        rope_ref_grid: Grid size the RoPE frequencies refer to (14 = 224/16,
-            as in EVA-X pretraining).
+        rope_ref_grid: Grid size the RoPE frequencies refer to; ``None``
+            takes the seed's value for the arch (16 for base, 14 otherwise,
+            see the module docstring).
         stop_grad_patch_embed: Detach the patch embedding output (EVA-X's
             ``--stop_grad_conv1``, used for CheXpert Ti).
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained',
@@ -127,7 +145,7 @@ class EVAX(nn.Module):
         drop_path_rate: float = 0.0,
         out_type: str = 'avg_featmap',
         out_indices: int | Sequence[int] = -1,
-        rope_ref_grid: int = 14,
+        rope_ref_grid: int | None = None,
         stop_grad_patch_embed: bool = False,
         init_cfg: dict | list | None = None,
         **eva_kwargs,
@@ -138,6 +156,8 @@ class EVAX(nn.Module):
             raise ValueError(
                 f'EVAX: out_type={out_type!r}; expected one of {self.OUT_TYPES}.'
             )
+        if rope_ref_grid is None:
+            rope_ref_grid = default_rope_ref_grid(arch_cfg)
         eva = Eva(
             img_size=img_size,
             patch_size=patch_size,
@@ -161,7 +181,9 @@ class EVAX(nn.Module):
         self.pos_drop = eva.pos_drop
         self.rope = eva.rope
         self.blocks = eva.blocks
-        self.fc_norm = eva.fc_norm
+        # Pooled outputs only: dense features skip it (as mmpretrain's ViT
+        # builds ln2 for avg_featmap only), so no parameter goes unused.
+        self.fc_norm = eva.fc_norm if out_type != 'featmap' else None
 
         self.embed_dims = arch_cfg['embed_dim']
         self.num_layers = arch_cfg['depth']
@@ -191,25 +213,30 @@ class EVAX(nn.Module):
         return dict(arch)
 
     def init_weights(self) -> None:
-        """Apply ``init_cfg`` (timm's EVA init is already done in ``__init__``)."""
+        """Apply ``init_cfg`` (timm's EVA init is already done in ``__init__``).
+
+        Strict ``CXRPretrained`` loads go through
+        :func:`cxr_plugins.engine.checkpoint.init_weights_then_load`.
+        """
         if self.init_cfg:
-            initialize(self, self.init_cfg)
+            init_weights_then_load(self, lambda: initialize(self, self.init_cfg))
 
     def _resize_pos_embed_on_load(
         self, state_dict: dict, prefix: str, *args, **kwargs
     ) -> None:
-        """Bicubically resample a checkpoint ``pos_embed`` to this grid."""
+        """Resample a checkpoint ``pos_embed`` to this grid (the seeds' kernel)."""
         key = prefix + 'pos_embed'
         if key not in state_dict or state_dict[key].shape == self.pos_embed.shape:
             return
         old = state_dict[key]
-        grid = self.patch_embed.grid_size
+        grid = tuple(self.patch_embed.grid_size)
+        old_side = math.isqrt(old.shape[1] - 1)
         MMLogger.get_current_instance().info(
             f'EVAX: resize {key} from {tuple(old.shape)} to '
             f'{tuple(self.pos_embed.shape)} (grid {grid}).'
         )
-        state_dict[key] = resample_abs_pos_embed(
-            old, new_size=grid, num_prefix_tokens=1
+        state_dict[key] = resize_pos_embed(
+            old, (old_side, old_side), grid, mode='bicubic', num_extra_tokens=1
         )
 
     def get_layer_depth(self, param_name: str, prefix: str = '') -> tuple[int, int]:
@@ -248,11 +275,12 @@ class EVAX(nn.Module):
         if mask is not None:
             weight = mask.unsqueeze(-1).to(tokens.dtype)
             tokens = tokens * (1 - weight) + mask_token.to(tokens.dtype) * weight
-        pos_embed = resample_abs_pos_embed(
+        pos_embed = resize_pos_embed(
             self.pos_embed,
-            new_size=(height, width),
-            old_size=self.patch_embed.grid_size,
-            num_prefix_tokens=1,
+            tuple(self.patch_embed.grid_size),
+            (height, width),
+            mode='bicubic',
+            num_extra_tokens=1,
         )
         tokens = torch.cat([self.cls_token.expand(batch, -1, -1), tokens], dim=1)
         tokens = self.pos_drop(tokens + pos_embed)

@@ -25,12 +25,12 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.selfsup import BaseSelfSupervisor
-from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from cxr_plugins.models.selfsup.masking import block_wise_masking, patch_mask_to_pixels
+from cxr_plugins.models.utils.token_embedding import embed_vit_tokens
 
 
 def vit_patch_tokens_with_mask_tokens(
@@ -51,21 +51,7 @@ def vit_patch_tokens_with_mask_tokens(
         ``(B, L, D)`` patch tokens of the last layer (after the final norm when
         the ViT has one), extra tokens removed.
     """
-    tokens, patch_resolution = vit.patch_embed(images)
-    weight = mask.unsqueeze(-1).to(tokens.dtype)
-    tokens = tokens * (1 - weight) + mask_token.to(tokens.dtype) * weight
-    if vit.cls_token is not None:
-        tokens = torch.cat(
-            [vit.cls_token.expand(tokens.shape[0], -1, -1), tokens], dim=1
-        )
-    tokens = tokens + resize_pos_embed(
-        vit.pos_embed,
-        vit.patch_resolution,
-        patch_resolution,
-        mode=vit.interpolate_mode,
-        num_extra_tokens=vit.num_extra_tokens,
-    )
-    tokens = vit.pre_norm(vit.drop_after_pos(tokens))
+    tokens = embed_vit_tokens(vit, images, mask=mask, mask_token=mask_token)[0]
     for layer in vit.layers:
         tokens = layer(tokens)
     if vit.final_norm:

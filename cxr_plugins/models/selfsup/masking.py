@@ -89,20 +89,6 @@ def random_masking(
     return RandomMask(ids_shuffle[:, :num_keep], mask, ids_restore)
 
 
-def gather_tokens(tokens: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """Select tokens per sample; gradients flow back to the selected tokens.
-
-    Args:
-        tokens: ``(B, L, C)`` token sequence.
-        ids: ``(B, K)`` indices into ``L``.
-
-    Returns:
-        ``(B, K, C)`` selected tokens.
-    """
-    index = ids.unsqueeze(-1).expand(-1, -1, tokens.shape[-1])
-    return torch.gather(tokens, 1, index)
-
-
 def _uniform(low: float, high: float, generator: torch.Generator | None) -> float:
     return low + (high - low) * torch.rand((), generator=generator).item()
 

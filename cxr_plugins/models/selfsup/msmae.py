@@ -51,28 +51,13 @@ from cxr_plugins.models.selfsup.attention_masking import (
     crop_flip_patch_maps,
     normalize_head_attention,
 )
-from cxr_plugins.models.selfsup.masking import gather_tokens
-
-
-def vit_tokens(
-    vit: VisionTransformer, x: torch.Tensor, ids_kept: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Patch embedding + position embedding (+ kept-patch selection) + CLS.
-
-    Works for any mmpretrain ``VisionTransformer`` with a CLS token at the
-    configured image size.
-    """
-    tokens = vit.patch_embed(x)[0] + vit.pos_embed[:, 1:, :]
-    if ids_kept is not None:
-        tokens = gather_tokens(tokens, ids_kept)
-    cls_token = (vit.cls_token + vit.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
-    return torch.cat((cls_token, tokens), dim=1)
+from cxr_plugins.models.utils.token_embedding import embed_vit_tokens, gather_tokens
 
 
 @torch.no_grad()
 def vit_cls_attention_maps(vit: VisionTransformer, x: torch.Tensor) -> torch.Tensor:
     """Last-block CLS->patch attention of a ViT, head-normalised, ``(B, h, w)``."""
-    tokens = vit.pre_norm(vit_tokens(vit, x))
+    tokens = embed_vit_tokens(vit, x)[0]
     for layer in vit.layers[:-1]:
         tokens = layer(tokens)
     last = vit.layers[-1]
@@ -111,7 +96,7 @@ class MSMAEViT(MAEViT):
         """
         if split is None:
             return super().forward(x, mask=None)
-        tokens = vit_tokens(self, x, split.ids_kept)
+        tokens = embed_vit_tokens(self, x, split.ids_kept)[0]
         for layer in self.layers:
             tokens = layer(tokens)
         return self.norm1(tokens)
@@ -389,7 +374,7 @@ class MSMAEClassifier(AttentionMapStore, ImageClassifier):
             self.throw_ratio,
         )
         vit = self.backbone
-        tokens = vit.pre_norm(vit_tokens(vit, inputs, split.ids_kept))
+        tokens = embed_vit_tokens(vit, inputs, split.ids_kept)[0]
         for index, layer in enumerate(vit.layers):
             tokens = layer(tokens)
             if index == len(vit.layers) - 1 and vit.final_norm:

@@ -1,0 +1,64 @@
+# Shared 224 px classification data settings: medical_mae's transforms
+# (RandomResizedCrop 224 bicubic + flip; Resize 256 + CenterCrop 224 for
+# evaluation), loaders and a multi-label AUC evaluator. Each dataset file
+# inherits this and adds only its dataset, statistics and evaluator.
+# ImageNet statistics by default, in 0-255 units.
+data_preprocessor = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=False
+)
+
+# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
+# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
+# subgroup metrics and the patient-level bootstrap read them).
+cxr_meta_keys = (
+    'sample_idx',
+    'img_path',
+    'ori_shape',
+    'img_shape',
+    'scale_factor',
+    'flip',
+    'flip_direction',
+    'patient_id',
+    'sex',
+    'age',
+    'view',
+    'site',
+)
+train_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(
+        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+    ),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+]
+test_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(
+        type='ResizeEdge',
+        scale=256,
+        edge='short',
+        backend='pillow',
+        interpolation='bicubic',
+    ),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(test_mode=True, pipeline=test_pipeline),
+)
+test_dataloader = val_dataloader
+val_evaluator = dict(type='MultiLabelAUC')
+test_evaluator = val_evaluator

@@ -1,0 +1,48 @@
+# COVIDx 9A (cls_covidx9a_224px.py) at 480 px, EVA-X's transforms
+# (RandomResizedCrop 480 + flip; eval Resize 480x480); accuracy + per-class
+# sensitivity / PPV (CXRClsMetrics).
+_base_ = ['./cls_covidx9a_224px.py']
+img_size = 480
+# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
+# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
+# subgroup metrics and the patient-level bootstrap read them).
+cxr_meta_keys = (
+    'sample_idx',
+    'img_path',
+    'ori_shape',
+    'img_shape',
+    'scale_factor',
+    'flip',
+    'flip_direction',
+    'patient_id',
+    'sex',
+    'age',
+    'view',
+    'site',
+)
+train_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(
+        type='RandomResizedCrop',
+        scale=img_size,
+        backend='pillow',
+        interpolation='bicubic',
+    ),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+]
+test_pipeline = [
+    dict(type='LoadXRayImage', to_rgb=True),
+    dict(
+        type='Resize',
+        scale=(img_size, img_size),
+        backend='pillow',
+        interpolation='bicubic',
+    ),
+    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+val_evaluator = dict(_delete_=True, type='CXRClsMetrics')
+test_evaluator = dict(_delete_=True, type='CXRClsMetrics')
