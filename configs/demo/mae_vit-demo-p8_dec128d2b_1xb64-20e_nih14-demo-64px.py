@@ -4,8 +4,7 @@
 # 20 epochs, so that the whole demo job fits in about 15 CPU minutes.
 _base_ = ['../pretrain/mae/mae_vit-demo-p8_dec128d2b_1xb32-30e_nih14-demo-64px.py']
 
-# Training patients of the demo's patient split (seed 87, see step 2's config).
-train_dataloader = dict(batch_size=64, num_workers=2, dataset=dict(seed=87))
+train_dataloader = dict(batch_size=64, num_workers=2)
 warmup_epochs = 2
 max_epochs = 20
 param_scheduler = [
