@@ -67,9 +67,15 @@ def _load(repo_root, name, work_dir, batch_size=2, num_samples=4):
     return cfg
 
 
+def _tokenizer_step(pipeline):
+    return next(t for t in pipeline if t['type'] == 'MRMTokenizeReport')
+
+
 def _set_scale(pipeline, size):
     for transform in pipeline:
-        if 'scale' in transform:
+        if transform['type'] == 'FastXRayRandomResizedCrop':
+            transform['size'] = size
+        elif 'scale' in transform:
             transform['scale'] = size if transform['type'] != 'Resize' else (size, size)
 
 
@@ -179,7 +185,7 @@ def test_mrm_full_config_runs(repo_root, tmp_path, tokenizer_file):
     )
     pipeline = cfg.train_dataloader.dataset.pipeline
     _set_scale(pipeline, 64)
-    pipeline[3]['tokenizer_file'] = str(tokenizer_file)
+    _tokenizer_step(pipeline)['tokenizer_file'] = str(tokenizer_file)
     runner = _train(cfg)
     assert runner.iter == 2
     losses = _final_losses(runner)
@@ -191,7 +197,8 @@ def test_mrm_demo_config_runs_on_covid_notes(
 ):
     cfg = _load(repo_root, MRM_DEMO, tmp_path)
     cfg.train_dataloader.dataset.data_root = str(shared_data / 'covid_cxr')
-    cfg.train_dataloader.dataset.pipeline[3]['tokenizer_file'] = str(tokenizer_file)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    _tokenizer_step(pipeline)['tokenizer_file'] = str(tokenizer_file)
     cfg.model.text_encoder.vocab_size = 1000
     runner = _train(cfg)
     assert runner.iter == 2

@@ -4,14 +4,13 @@
 _base_ = ['./cls_covidx9a_224px.py']
 img_size = 480
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop',
-        scale=img_size,
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=img_size,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [

@@ -25,11 +25,13 @@ data_preprocessor = dict(
 )
 
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
+        interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(
         type='RandAugment',
         policies='timm_increasing',

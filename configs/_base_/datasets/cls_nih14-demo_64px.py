@@ -14,15 +14,13 @@ data_preprocessor = dict(
 )
 
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop',
-        scale=64,
-        crop_ratio_range=(0.5, 1.0),
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=64,
+        scale=(0.5, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [

@@ -24,11 +24,13 @@ model = dict(
 # MRM image statistics.
 data_preprocessor = dict(mean=[126.94] * 3, std=[62.45] * 3)
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
+        interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
