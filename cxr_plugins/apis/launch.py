@@ -208,7 +208,11 @@ def apply_strategy(cfg: Config, strategy: str | None) -> type:
     from mmengine.runner import FlexibleRunner, Runner
 
     if strategy is None:
-        return FlexibleRunner if cfg.get('strategy') else Runner
+        if not cfg.get('strategy'):
+            return Runner
+        strategy = 'fsdp' if cfg.strategy.get('type') == 'FSDPStrategy' else None
+        if strategy is None:
+            return FlexibleRunner
     if strategy == 'ddp':
         if cfg.get('strategy'):
             print(
@@ -224,6 +228,10 @@ def apply_strategy(cfg: Config, strategy: str | None) -> type:
         )
     if (cfg.get('strategy') or {}).get('type') != 'FSDPStrategy':
         cfg.strategy = copy.deepcopy(STRATEGIES['fsdp'])
+    if not torch.cuda.is_available():
+        # mmengine passes device_id=LOCAL_RANK, a CUDA index; FSDP runs on CPU
+        # (gloo) when given the CPU device instead.
+        cfg.strategy.setdefault('model_wrapper', {})['device_id'] = 'cpu'
     if cfg.get('model_wrapper_cfg'):
         print(
             '[cxr_plugins] --strategy fsdp: model_wrapper_cfg (DDP) dropped', flush=True
