@@ -113,7 +113,7 @@ def pillow_draft_pipeline(scale, size) -> callable:
             )
         if np.random.rand() < 0.5:
             grey = grey.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        tensor = torch.from_numpy(np.asarray(grey)).expand(3, size, size)
+        tensor = torch.from_numpy(np.array(grey)).expand(3, size, size)
         return (tensor.float() - MEAN) / STD
 
     return run

@@ -6,6 +6,8 @@ import argparse
 import copy
 import os
 import os.path as osp
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -100,6 +102,7 @@ def plan_threads(
     local_world_size: int = 1,
     cores: int | None = None,
     load_average: float | None = None,
+    probe: Callable[[int], float] | None = None,
 ) -> ThreadPlan:
     """Choose intra-op threads and worker counts from the cores this process may use.
 
@@ -111,9 +114,12 @@ def plan_threads(
       in ``DataLoader`` workers);
     * on GPU the main process only feeds the device: threads = cores - workers
       (at least 1);
-    * on CPU the step is the work (data wait is ~0.03 % of a step): threads =
-      cores per process minus the cores other processes already keep busy
-      (the 1-minute load average, read at start), at least 1.
+    * on CPU the step is the work (data wait is ~0.03 % of a step): the
+      candidates are 1, all cores per process, and those minus the cores the
+      1-minute load average says others keep busy; with ``probe`` (the
+      tools pass :func:`gemm_probe_seconds`) the fastest candidate on a short
+      timed GEMM wins, which catches oversubscription the lagging load
+      average misses; without it, the load-based count.
 
     Args:
         requested: ``'auto'`` for the policy, or a positive thread count
@@ -123,6 +129,7 @@ def plan_threads(
         local_world_size: Processes on this node (``LOCAL_WORLD_SIZE``).
         cores: Cores this process may run on; default ``os.sched_getaffinity``.
         load_average: Busy cores of other processes; default ``os.getloadavg()[0]``.
+        probe: Seconds of a fixed CPU workload at a given thread count.
     """
     affinity = cores if cores is not None else len(os.sched_getaffinity(0))
     per_process = max(1, affinity // max(1, local_world_size))
@@ -138,13 +145,38 @@ def plan_threads(
         why = f'GPU step: {per_process} cores - {workers} workers'
     else:
         load = os.getloadavg()[0] if load_average is None else load_average
-        busy = min(affinity - 1, round(load)) / max(1, local_world_size)
-        threads = max(1, int(per_process - busy))
-        why = (
-            f'CPU step: {per_process} cores - {busy:g} kept busy by others '
-            f'(load {load:.2f})'
-        )
+        busy = min(affinity - 1, int(load)) / max(1, local_world_size)
+        by_load = max(1, int(per_process - busy))
+        candidates = sorted({1, by_load, per_process})
+        if probe is not None and len(candidates) > 1:
+            seconds = {count: probe(count) for count in candidates}
+            threads = min(seconds, key=seconds.get)
+            timed = ', '.join(f'{c}: {1e3 * t:.1f} ms' for c, t in seconds.items())
+            why = f'CPU step: fastest probe GEMM ({timed}; load {load:.2f})'
+        else:
+            threads = by_load
+            why = (
+                f'CPU step: {per_process} cores - {busy:g} kept busy by others '
+                f'(load {load:.2f})'
+            )
     return ThreadPlan(threads, workers, f'{threads} intra-op threads ({why}; {facts})')
+
+
+def gemm_probe_seconds(threads: int, size: int = 384, repeats: int = 5) -> float:
+    """Median seconds of 4 fp32 ``size``-square matmuls at ``threads`` threads."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    a = torch.randn(size, size)
+    times = []
+    try:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(4):
+                torch.mm(a, a)
+            times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous)
+    return sorted(times)[len(times) // 2]
 
 
 def apply_thread_policy(cfg: Config, requested: int | str | None = None) -> ThreadPlan:
@@ -160,6 +192,7 @@ def apply_thread_policy(cfg: Config, requested: int | str | None = None) -> Thre
         int(loader.get('num_workers', 0)),
         on_gpu=torch.cuda.is_available(),
         local_world_size=int(os.environ.get('LOCAL_WORLD_SIZE', 1)),
+        probe=gemm_probe_seconds,
     )
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         section = cfg.get(key)

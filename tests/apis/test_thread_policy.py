@@ -21,6 +21,19 @@ def test_cpu_loaded_backs_off():
     assert plan.intra_op_threads == 12
 
 
+def test_probe_picks_the_fastest_count():
+    oversubscribed = {1: 0.010, 2: 0.030}
+    plan = plan_threads(
+        'auto', 1, on_gpu=False, cores=2, load_average=0.2, probe=oversubscribed.get
+    )
+    assert plan.intra_op_threads == 1 and '30.0 ms' in plan.reason
+    quiet = {1: 0.020, 2: 0.011}
+    plan = plan_threads(
+        'auto', 1, on_gpu=False, cores=2, load_average=0.2, probe=quiet.get
+    )
+    assert plan.intra_op_threads == 2
+
+
 def test_gpu_leaves_cores_to_workers_and_splits_per_process():
     plan = plan_threads('auto', 10, on_gpu=True, local_world_size=2, cores=16)
     assert plan.num_workers == 8 and plan.intra_op_threads == 1
