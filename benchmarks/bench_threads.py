@@ -33,7 +33,7 @@ from benchmarks.common import (
     print_table,
     write_results,
 )
-from cxr_plugins.apis.launch import plan_threads
+from cxr_plugins.apis.launch import gemm_probe_seconds, plan_threads
 
 
 def vit_small_step() -> callable:
@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> None:
             ]
             time.sleep(args.settle)
         try:
-            plan = plan_threads('auto', args.workers, on_gpu=False)
+            plan = plan_threads(
+                'auto', args.workers, on_gpu=False, probe=gemm_probe_seconds
+            )
             print(f'{condition}: {machine_line()}\npolicy: {plan.reason}', flush=True)
             counts = {'1 thread': 1, f'{cores} threads': cores}
             counts[f'policy ({plan.intra_op_threads})'] = plan.intra_op_threads
