@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -14,8 +15,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
 
 
-def machine_line() -> str:
-    """Date, CPU model, usable cores and load, for the head of every table."""
+def machine_facts() -> dict:
+    """Date, CPU model and features, usable cores and load, read now."""
+    import torch
+
+    from cxr_plugins.engine.optimizers.cpu_amp import cpu_bf16_support, cpu_flags
+
     model = platform.processor() or platform.machine()
     cpuinfo = Path('/proc/cpuinfo')
     if cpuinfo.is_file():
@@ -23,12 +28,55 @@ def machine_line() -> str:
             if line.startswith('model name'):
                 model = line.split(':', 1)[1].strip()
                 break
-    load = ', '.join(f'{value:.1f}' for value in os.getloadavg())
-    stamp = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+    flags = cpu_flags()
+    shown = ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile', 'bf16')
+    return dict(
+        date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+        cpu=model,
+        cpu_flags=[flag for flag in shown if flag in flags],
+        torch_cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        native_bf16=cpu_bf16_support()[0],
+        usable_cores=len(os.sched_getaffinity(0)),
+        load_average=[round(value, 2) for value in os.getloadavg()],
+        torch=torch.__version__,
+    )
+
+
+def machine_line() -> str:
+    """:func:`machine_facts` on one line, for the head of every table."""
+    facts = machine_facts()
+    load = ', '.join(f'{value:.1f}' for value in facts['load_average'])
     return (
-        f'{stamp} | {model} | {len(os.sched_getaffinity(0))} cores | '
+        f'{facts["date"]} | {facts["cpu"]} | flags {" ".join(facts["cpu_flags"])} '
+        f'(torch {facts["torch_cpu_capability"]}) | {facts["usable_cores"]} cores | '
         f'load average {load}'
     )
+
+
+def write_results(stem: Path, rows: list[dict], facts: dict) -> None:
+    """``stem.csv`` and ``stem.json`` (rows + machine facts), written atomically."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    header = list(rows[0])
+    lines = [','.join(header)] + [
+        ','.join(
+            f'"{row[key]}"'
+            if isinstance(row[key], str)
+            else f'{row[key]:.6g}'
+            if isinstance(row[key], float)
+            else str(row[key])
+            for key in header
+        )
+        for row in rows
+    ]
+    for suffix, text in (
+        ('.csv', '\n'.join(lines) + '\n'),
+        ('.json', json.dumps(dict(machine=facts, rows=rows), indent=1) + '\n'),
+    ):
+        target = stem.with_suffix(suffix)
+        temporary = target.with_suffix(suffix + '.tmp')
+        temporary.write_text(text)
+        temporary.replace(target)
+    print(f'results: {stem}.csv, {stem}.json', flush=True)
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -1,8 +1,9 @@
-"""Run the four benchmarks in turn: ``python benchmarks/run_all.py [--quick]``.
+"""Run the benchmarks in turn: ``python benchmarks/run_all.py [--quick]``.
 
 Each benchmark runs in its own process (so its threads and memory figures are
 its own) and prints markdown tables with ratios to its in-run baseline.
-``--only input train eval index`` picks some of them.
+``--only input train eval index threads`` picks some of them; input, train
+and threads also write CSV/JSON under ``--out``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ BENCHMARKS = {
     'train': 'benchmarks.bench_train_step',
     'eval': 'benchmarks.bench_eval',
     'index': 'benchmarks.bench_dataset_index',
+    'threads': 'benchmarks.bench_threads',
 }
+# scripts that take --out (CSV/JSON results)
+WRITES_RESULTS = ('input', 'train', 'threads')
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         '--quick', action='store_true', help='smaller batches, fewer repeats'
@@ -31,13 +35,21 @@ def main() -> None:
     parser.add_argument(
         '--only', nargs='+', choices=list(BENCHMARKS), default=list(BENCHMARKS)
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        '--out',
+        type=Path,
+        default=REPO_ROOT / 'work_dirs' / 'benchmarks',
+        help='folder for the CSV/JSON results (default work_dirs/benchmarks)',
+    )
+    args = parser.parse_args(argv)
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     failed = []
     for name in args.only:
         command = [sys.executable, '-u', '-m', BENCHMARKS[name]]
         if args.quick:
             command.append('--quick')
+        if name in WRITES_RESULTS:
+            command += ['--out', str(args.out)]
         start = time.perf_counter()
         result = subprocess.run(command, cwd=REPO_ROOT, env=env)
         seconds = time.perf_counter() - start

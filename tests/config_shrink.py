@@ -170,9 +170,16 @@ def load_pretrain_config(name, work_dir, batch_size=2, num_samples=4):
     return cfg
 
 
+def tokenizer_step(pipeline):
+    """The ``MRMTokenizeReport`` step of a pipeline (found by type)."""
+    return next(t for t in pipeline if t['type'] == 'MRMTokenizeReport')
+
+
 def set_scale(pipeline, size):
     for transform in pipeline:
-        if 'scale' in transform:
+        if transform['type'] == 'FastXRayRandomResizedCrop':
+            transform['size'] = size
+        elif 'scale' in transform:
             transform['scale'] = size if transform['type'] != 'Resize' else (size, size)
 
 

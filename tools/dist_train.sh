@@ -2,6 +2,8 @@
 # Multi-process training with torchrun: tools/dist_train.sh CONFIG NPROC [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # On a machine without CUDA the processes use the gloo backend on CPU.
+# Sharded training: tools/dist_train.sh CONFIG NPROC --strategy fsdp [--amp]
+# (mmengine FlexibleRunner + FSDPStrategy; works on CPU/gloo and CUDA/NCCL).
 set -euo pipefail
 CONFIG=$1
 NPROC=$2

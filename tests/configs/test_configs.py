@@ -36,6 +36,7 @@ from config_shrink import (
     shrink_pretrain,
     tiny_cls_dataset,
     tiny_msmae,
+    tokenizer_step,
     train,
     write_image_folder,
     write_png,
@@ -273,7 +274,8 @@ def test_dataset_base_configs(name, repo_root, shared_data):
         dataset_cfg = cfg[key].dataset
         assert DATASETS.get(dataset_cfg.type) is not None
         transforms = [TRANSFORMS.build(t) for t in dataset_cfg.pipeline]
-        assert type(transforms[0]).__name__ == 'LoadXRayImage'
+        first = 'FastXRayRandomResizedCrop' if key == 'train_dataloader' else None
+        assert type(transforms[0]).__name__ == (first or 'LoadXRayImage')
         if name not in REAL_LABELS:
             continue
         folder, ann_files = REAL_LABELS[name]
@@ -495,7 +497,7 @@ def test_mrm_full_config_runs(tmp_path, tokenizer_file):
     )
     pipeline = cfg.train_dataloader.dataset.pipeline
     set_scale(pipeline, 64)
-    pipeline[3]['tokenizer_file'] = str(tokenizer_file)
+    tokenizer_step(pipeline)['tokenizer_file'] = str(tokenizer_file)
     runner = train(cfg)
     assert runner.iter == 2
     losses = final_losses(runner)
@@ -505,7 +507,8 @@ def test_mrm_full_config_runs(tmp_path, tokenizer_file):
 def test_mrm_demo_config_runs_on_covid_notes(tmp_path, shared_data, tokenizer_file):
     cfg = load_pretrain_config(MRM_DEMO, tmp_path)
     cfg.train_dataloader.dataset.data_root = str(shared_data / 'covid_cxr')
-    cfg.train_dataloader.dataset.pipeline[3]['tokenizer_file'] = str(tokenizer_file)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    tokenizer_step(pipeline)['tokenizer_file'] = str(tokenizer_file)
     cfg.model.text_encoder.vocab_size = 1000
     runner = train(cfg)
     assert runner.iter == 2

@@ -198,12 +198,24 @@ def test_unreadable_file_is_a_bad_image(tmp_path):
         transform(dict(img_path=str(path)))
 
 
-def test_rejects_other_formats(tmp_path):
+def test_other_formats_use_the_full_reader(tmp_path):
     path = tmp_path / 'image.bmp'
-    cv2.imwrite(str(path), np.zeros((32, 32), np.uint8))
-    transform = TRANSFORMS.build(dict(type='FastXRayRandomResizedCrop'))
-    with pytest.raises(ValueError, match='image.bmp'):
-        transform(dict(img_path=str(path)))
+    grey = np.arange(64 * 48, dtype=np.uint32).reshape(64, 48) % 251
+    cv2.imwrite(str(path), grey.astype(np.uint8))
+    transform = TRANSFORMS.build(
+        dict(
+            type='FastXRayRandomResizedCrop',
+            size=16,
+            scale=(1.0, 1.0),
+            ratio=(0.75, 0.75),
+        )
+    )
+    out = transform(dict(img_path=str(path)))
+    assert out['ori_shape'] == (64, 48) and out['img'].shape == (16, 16, 3)
+    bad = tmp_path / 'broken.bmp'
+    bad.write_bytes(b'not an image')
+    with pytest.raises(BadXRayImageError, match='broken.bmp'):
+        transform(dict(img_path=str(bad)))
 
 
 def test_image_cache_round_trip(siim_images, shared_data, tmp_path):

@@ -1,5 +1,6 @@
 # Shared 224 px classification data settings: medical_mae's transforms
-# (RandomResizedCrop 224 bicubic + flip; Resize 256 + CenterCrop 224 for
+# (RandomResizedCrop 224 bicubic + flip, decoded and cropped in one step by
+# FastXRayRandomResizedCrop; Resize 256 + CenterCrop 224 for
 # evaluation), loaders and a multi-label AUC evaluator. Each dataset file
 # inherits this and adds only its dataset, statistics and evaluator.
 # ImageNet statistics by default, in 0-255 units.
@@ -25,11 +26,13 @@ cxr_meta_keys = (
     'site',
 )
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
+        interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=cxr_meta_keys),
 ]
 test_pipeline = [

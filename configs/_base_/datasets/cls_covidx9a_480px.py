@@ -21,14 +21,13 @@ cxr_meta_keys = (
     'site',
 )
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop',
-        scale=img_size,
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=img_size,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=cxr_meta_keys),
 ]
 test_pipeline = [

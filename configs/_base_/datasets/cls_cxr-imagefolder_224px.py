@@ -32,15 +32,13 @@ cxr_meta_keys = (
     'site',
 )
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop',
-        scale=224,
-        crop_ratio_range=(0.2, 1.0),
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.2, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=cxr_meta_keys),
 ]
 test_pipeline = [

@@ -42,11 +42,13 @@ cxr_meta_keys = (
     'site',
 )
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
+        interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(
         type='RandAugment',
         policies='timm_increasing',

@@ -5,15 +5,13 @@
 # --cfg-options. One normalisation for all sources (NIH 0.5056/0.252, in the
 # model's data_preprocessor); the seed used ImageNet statistics for CheXpert/MIMIC.
 train_pipeline = [
-    dict(type='LoadXRayImage'),
     dict(
-        type='RandomResizedCrop',
-        scale=224,
-        crop_ratio_range=(0.5, 1.0),
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.5, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
 nih_train = dict(

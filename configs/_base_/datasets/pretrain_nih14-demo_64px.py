@@ -2,15 +2,13 @@
 # training patients only (seeded patient-level re-split of the demo table).
 # Shared by the MAE, CNN-MAE and EVA-X MIM demo configs.
 train_pipeline = [
-    dict(type='LoadXRayImage'),
     dict(
-        type='RandomResizedCrop',
-        scale=64,
-        crop_ratio_range=(0.5, 1.0),
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=64,
+        scale=(0.5, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(

@@ -29,11 +29,13 @@ data_preprocessor = dict(mean=[126.94] * 3, std=[62.45] * 3)
 # MRM's torchvision transforms: RandomResizedCrop(224) at its default bilinear
 # interpolation; test Resize(224) (short edge) + CenterCrop(224), bilinear.
 train_pipeline = [
-    dict(type='LoadXRayImage', to_rgb=True),
     dict(
-        type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bilinear'
+        type='FastXRayRandomResizedCrop',
+        size=224,
+        scale=(0.08, 1.0),
+        flip_prob=0.5,
+        interpolation='bilinear',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [

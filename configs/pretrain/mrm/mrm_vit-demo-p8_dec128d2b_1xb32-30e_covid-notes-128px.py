@@ -40,15 +40,13 @@ model = dict(
     ),
 )
 train_pipeline = [
-    dict(type='LoadXRayImage'),
     dict(
-        type='RandomResizedCrop',
-        scale=target_size,
-        crop_ratio_range=(0.2, 1.0),
-        backend='pillow',
+        type='FastXRayRandomResizedCrop',
+        size=target_size,
+        scale=(0.2, 1.0),
+        flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(
         type='MRMTokenizeReport',
         tokenizer_file=tokenizer_file,

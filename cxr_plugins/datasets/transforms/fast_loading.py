@@ -26,6 +26,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
 from cxr_plugins.datasets.transforms.grey_decoding import (
+    INTERPOLATIONS,
     CropBox,
     decode_grey_region,
     resize_grey,
@@ -83,6 +84,7 @@ class _RandomResizedCropMixin:
         ratio: tuple[float, float],
         flip_prob: float,
         out_channels: int,
+        interpolation: str = 'bicubic',
     ) -> None:
         if not 0 < scale[0] <= scale[1] <= 1:
             raise ValueError(f'scale must satisfy 0 < min <= max <= 1, got {scale}')
@@ -95,6 +97,12 @@ class _RandomResizedCropMixin:
         self.ratio = tuple(ratio)
         self.flip_prob = flip_prob
         self.out_channels = out_channels
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(
+                f'interpolation must be one of {sorted(INTERPOLATIONS)}, '
+                f'got {interpolation!r}'
+            )
+        self.interpolation = interpolation
 
     def _draw_box(self, height: int, width: int) -> CropBox:
         return sample_crop_box(height, width, self.scale, self.ratio)
@@ -102,7 +110,7 @@ class _RandomResizedCropMixin:
     def _finish(
         self, results: dict, crop: np.ndarray, box: CropBox, ori_shape: tuple[int, int]
     ) -> dict:
-        image = resize_grey(crop, self.size, self.size)
+        image = resize_grey(crop, self.size, self.size, self.interpolation)
         flip = bool(np.random.rand() < self.flip_prob)
         if flip:
             image = cv2.flip(image, 1)
@@ -121,7 +129,8 @@ class _RandomResizedCropMixin:
     def _repr_args(self) -> str:
         return (
             f'size={self.size}, scale={self.scale}, ratio={self.ratio}, '
-            f'flip_prob={self.flip_prob}, out_channels={self.out_channels}'
+            f'flip_prob={self.flip_prob}, out_channels={self.out_channels}, '
+            f'interpolation={self.interpolation!r}'
         )
 
 
@@ -130,12 +139,15 @@ class FastXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
     """Load + RandomResizedCrop + horizontal flip of a JPEG/PNG radiograph in one step.
 
     Replaces ``LoadImageFromFile -> RandomResizedCrop -> RandomFlip`` for grey
-    training images; the crop box has the distribution of torchvision's
+    training images (the seeds' ``LoadImage -> RandomResizedCrop -> RandomFlip``
+    with ``scale`` = mmpretrain's ``crop_ratio_range`` and ``ratio`` = its
+    ``aspect_ratio_range``); the crop box has the distribution of torchvision's
     ``RandomResizedCrop(size, scale, ratio)`` (drawn from numpy's global RNG, so
     mmengine's worker seeding applies). JPEGs are decoded in one grey channel at
     the smallest DCT scale that keeps ``size`` pixels across the crop; PNGs (8 or
     16 bit; 16 bit is mapped to 8 bit over the image's [min, max] as in
-    ``LoadXRayImage``) are decoded in full. Unreadable files raise
+    ``LoadXRayImage``) are decoded in full, other formats (DICOM) by
+    ``LoadXRayImage``'s reader. Unreadable files raise
     ``BadXRayImageError``.
 
     Required keys: ``img_path``. Added keys: ``img`` (uint8, ``size x size`` or
@@ -149,6 +161,8 @@ class FastXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
         ratio: Range of the crop aspect ratio (width / height).
         flip_prob: Probability of a horizontal flip.
         out_channels: 1 (grey) or 3 (grey repeated, for 3-channel backbones).
+        interpolation: ``'bicubic'`` (the seeds' choice) or ``'bilinear'``
+            for the last resize stage, after the integer box reduction.
     """
 
     def __init__(
@@ -158,8 +172,9 @@ class FastXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
         flip_prob: float = 0.5,
         out_channels: int = 3,
+        interpolation: str = 'bicubic',
     ) -> None:
-        self._init_crop(size, scale, ratio, flip_prob, out_channels)
+        self._init_crop(size, scale, ratio, flip_prob, out_channels, interpolation)
 
     def transform(self, results: dict) -> dict:
         """Decode the crop of ``results['img_path']`` and resize it."""
@@ -204,8 +219,9 @@ class CachedXRayRandomResizedCrop(_RandomResizedCropMixin, BaseTransform):
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
         flip_prob: float = 0.5,
         out_channels: int = 3,
+        interpolation: str = 'bicubic',
     ) -> None:
-        self._init_crop(size, scale, ratio, flip_prob, out_channels)
+        self._init_crop(size, scale, ratio, flip_prob, out_channels, interpolation)
         self.cache = XRayImageCache(cache_dir, data_root)
 
     def transform(self, results: dict) -> dict:
