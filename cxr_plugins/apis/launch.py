@@ -203,9 +203,13 @@ def apply_thread_policy(cfg: Config, requested: int | str | None = None) -> Thre
     """Set torch's intra-op threads and cap the loaders' workers; prints the plan.
 
     ``requested`` (``--threads``) wins over the config's top-level ``threads``
-    key (``'auto'`` when absent). Call before the dataloaders are built.
+    key, which wins over an ``OMP_NUM_THREADS`` set in the environment (the
+    usual way to pin threads; the tests and benchmarks rely on it); ``'auto'``
+    when none is given. Call before the dataloaders are built.
     """
-    choice = requested if requested is not None else cfg.get('threads', 'auto')
+    choice = requested if requested is not None else cfg.get('threads')
+    if choice is None:
+        choice = os.environ.get('OMP_NUM_THREADS', 'auto')
     loader = cfg.get('train_dataloader') or {}
     plan = plan_threads(
         choice,

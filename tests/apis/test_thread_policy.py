@@ -63,3 +63,14 @@ def test_apply_caps_workers_and_sets_torch_threads(capsys):
         assert 'num_workers 10000 ->' in capsys.readouterr().out
     finally:
         torch.set_num_threads(before)
+
+
+def test_omp_num_threads_in_the_environment_is_respected(monkeypatch, capsys):
+    before = torch.get_num_threads()
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    try:
+        plan = apply_thread_policy(Config(dict(train_dataloader=dict(num_workers=0))))
+        assert plan.intra_op_threads == 1 and torch.get_num_threads() == 1
+        assert '1 threads as requested' in capsys.readouterr().out
+    finally:
+        torch.set_num_threads(before)
