@@ -38,12 +38,16 @@ TINY_BACKBONES = {
     ),
     'EVAX': (dict(arch='demo', img_size=IMG, patch_size=8), 64),
     'CXRDenseNet': (dict(arch='demo'), 32),
+    # ResNet-18 is already small at 64 px (the demo's NIH-14 model)
+    'ResNet': (dict(depth=18), 512),
 }
 
 
 def shrink_cls_pipeline(pipeline: list) -> list:
     for step in pipeline:
-        if step['type'] == 'ResizeEdge':
+        if step['type'] == 'FastXRayRandomResizedCrop':
+            step['size'] = IMG
+        elif step['type'] == 'ResizeEdge':
             step['scale'] = IMG + 4
         elif 'scale' in step:
             step['scale'] = IMG if isinstance(step['scale'], int) else (IMG, IMG)

@@ -33,15 +33,17 @@ from cxr_plugins.visualization import denormalize, save_reconstruction_grid
 
 
 def training_image_size(cfg: Config) -> int:
-    """The ``RandomResizedCrop`` size of the training pipeline."""
+    """The random-resized-crop size of the training pipeline."""
     dataset = cfg.train_dataloader.dataset
     while 'pipeline' not in dataset and 'datasets' in dataset:
         dataset = dataset.datasets[0]
     for transform in dataset.get('pipeline', []):
+        if transform['type'] == 'FastXRayRandomResizedCrop':
+            return int(transform['size'])
         if transform['type'] == 'RandomResizedCrop':
             return int(transform['scale'])
     raise KeyError(
-        f'{cfg.filename}: no RandomResizedCrop in the training '
+        f'{cfg.filename}: no (FastXRay)RandomResizedCrop in the training '
         'pipeline; pass --img-size'
     )
 
