@@ -141,12 +141,18 @@ def _inheritance_chain(path: Path) -> list[Path]:
 
 
 def _names_read(files: list[Path]) -> set[str]:
-    """Every Python name the files read (``x`` in ``dict(end=x)``)."""
+    """Every name the files read (``x`` in ``dict(end=x)``, ``_base_.x``)."""
     names = set()
     for file in files:
         for node in ast.walk(ast.parse(file.read_text())):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 names.add(node.id)
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == '_base_'
+            ):
+                names.add(node.attr)
     return names
 
 

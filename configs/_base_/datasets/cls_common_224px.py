@@ -4,27 +4,11 @@
 # evaluation), loaders and a multi-label AUC evaluator. Each dataset file
 # inherits this and adds only its dataset, statistics and evaluator.
 # ImageNet statistics by default, in 0-255 units.
+_base_ = ['./cls_meta_keys.py']
 data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=False
 )
 
-# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
-# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
-# subgroup metrics and the patient-level bootstrap read them).
-cxr_meta_keys = (
-    'sample_idx',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'scale_factor',
-    'flip',
-    'flip_direction',
-    'patient_id',
-    'sex',
-    'age',
-    'view',
-    'site',
-)
 train_pipeline = [
     dict(
         type='FastXRayRandomResizedCrop',
@@ -33,7 +17,7 @@ train_pipeline = [
         flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 test_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
@@ -45,7 +29,7 @@ test_pipeline = [
         interpolation='bicubic',
     ),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 
 train_dataloader = dict(

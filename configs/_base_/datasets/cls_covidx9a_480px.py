@@ -3,23 +3,6 @@
 # sensitivity / PPV (CXRClsMetrics).
 _base_ = ['./cls_covidx9a_224px.py']
 img_size = 480
-# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
-# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
-# subgroup metrics and the patient-level bootstrap read them).
-cxr_meta_keys = (
-    'sample_idx',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'scale_factor',
-    'flip',
-    'flip_direction',
-    'patient_id',
-    'sex',
-    'age',
-    'view',
-    'site',
-)
 train_pipeline = [
     dict(
         type='FastXRayRandomResizedCrop',
@@ -28,7 +11,7 @@ train_pipeline = [
         flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 test_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
@@ -38,7 +21,7 @@ test_pipeline = [
         backend='pillow',
         interpolation='bicubic',
     ),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

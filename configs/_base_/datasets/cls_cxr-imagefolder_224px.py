@@ -14,23 +14,6 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=False,
 )
-# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
-# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
-# subgroup metrics and the patient-level bootstrap read them).
-cxr_meta_keys = (
-    'sample_idx',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'scale_factor',
-    'flip',
-    'flip_direction',
-    'patient_id',
-    'sex',
-    'age',
-    'view',
-    'site',
-)
 train_pipeline = [
     dict(
         type='FastXRayRandomResizedCrop',
@@ -39,12 +22,12 @@ train_pipeline = [
         flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 test_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
     dict(type='Resize', scale=(224, 224), backend='pillow', interpolation='bicubic'),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 
 train_dataloader = dict(

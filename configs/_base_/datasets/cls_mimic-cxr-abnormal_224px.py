@@ -24,23 +24,6 @@ data_preprocessor = dict(
     to_rgb=False,
 )
 
-# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
-# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
-# subgroup metrics and the patient-level bootstrap read them).
-cxr_meta_keys = (
-    'sample_idx',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'scale_factor',
-    'flip',
-    'flip_direction',
-    'patient_id',
-    'sex',
-    'age',
-    'view',
-    'site',
-)
 train_pipeline = [
     dict(
         type='FastXRayRandomResizedCrop',
@@ -67,7 +50,7 @@ train_pipeline = [
         fill_color=[103.53, 116.28, 123.675],
         fill_std=[57.375, 57.12, 58.395],
     ),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 
 train_dataloader = dict(

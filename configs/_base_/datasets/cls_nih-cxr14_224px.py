@@ -24,23 +24,6 @@ rand_augment_m6 = dict(
     magnitude_std=0.5,
     hparams=dict(pad_val=[129, 129, 129], interpolation='bicubic'),
 )
-# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
-# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
-# subgroup metrics and the patient-level bootstrap read them).
-cxr_meta_keys = (
-    'sample_idx',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'scale_factor',
-    'flip',
-    'flip_direction',
-    'patient_id',
-    'sex',
-    'age',
-    'view',
-    'site',
-)
 train_pipeline = [
     dict(
         type='FastXRayRandomResizedCrop',
@@ -50,7 +33,7 @@ train_pipeline = [
         interpolation='bicubic',
     ),
     rand_augment_m6,
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 
 train_dataloader = dict(

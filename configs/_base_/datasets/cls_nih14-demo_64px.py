@@ -1,6 +1,7 @@
 # NIH ChestX-ray14 demo subset (data/demo/nih14_64px: 1,000 images, 64x64, 264
 # patients). Its `split` column is not patient-disjoint, so the dataloaders use
 # a seeded patient-level 60/20/20 re-split instead.
+_base_ = ['./cls_meta_keys.py']
 dataset_type = 'NIHChestXray14'
 data_root = 'data/demo/nih14_64px/'
 patient_split = dict(train=0.6, val=0.2, test=0.2)
@@ -13,23 +14,6 @@ data_preprocessor = dict(
     to_rgb=False,
 )
 
-# Sample meta kept by PackInputs: mmpretrain's defaults plus the patient and
-# subgroup keys the datasets carry (CXR_META_KEYS of cxr_plugins.datasets;
-# subgroup metrics and the patient-level bootstrap read them).
-cxr_meta_keys = (
-    'sample_idx',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'scale_factor',
-    'flip',
-    'flip_direction',
-    'patient_id',
-    'sex',
-    'age',
-    'view',
-    'site',
-)
 train_pipeline = [
     dict(
         type='FastXRayRandomResizedCrop',
@@ -38,7 +22,7 @@ train_pipeline = [
         flip_prob=0.5,
         interpolation='bicubic',
     ),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 test_pipeline = [
     dict(type='LoadXRayImage', to_rgb=True),
@@ -50,7 +34,7 @@ test_pipeline = [
         interpolation='bicubic',
     ),
     dict(type='CenterCrop', crop_size=64),
-    dict(type='PackInputs', meta_keys=cxr_meta_keys),
+    dict(type='PackInputs', meta_keys=_base_.cxr_meta_keys),
 ]
 
 train_dataloader = dict(
