@@ -17,7 +17,9 @@ from cxr_plugins.datasets.nih_cxr14 import NIH_CLASSES
 @pytest.mark.slow
 def test_run_demo_quick(tmp_path):
     work = tmp_path / 'demo'
-    venv = Path(sys.executable).resolve().parents[1]
+    # the running environment (sys.prefix: a venv's python is a link to the
+    # base interpreter, so resolving sys.executable would leave the venv)
+    venv = Path(sys.prefix)
     result = run_tool(
         ['bash', 'tools/run_demo.sh', str(work)],
         timeout=1500,
