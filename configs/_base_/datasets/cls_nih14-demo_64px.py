@@ -68,21 +68,9 @@ val_dataloader = dict(
         pipeline=test_pipeline,
     ),
 )
+# the same loader on the test part of the patient split
 test_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='labels.csv',
-        split='test',
-        patient_split=patient_split,
-        seed=0,
-        test_mode=True,
-        pipeline=test_pipeline,
-    ),
+    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test')
 )
 val_evaluator = dict(type='MultiLabelAUC')
 test_evaluator = val_evaluator
