@@ -43,5 +43,24 @@ param_scheduler = [
     ),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=2, val_begin=8)
-default_hooks = dict(logger=dict(interval=50))
+# The classes with >= 5 positive patients in both validation and test of this
+# split (counted from the labels before any training; tests/configs checks
+# the rule). The other eight have 1-4 positive patients per split: their AUCs
+# are reported but too noisy to select on. auc/mAUC stays the mean over every
+# defined class; auc/mAUC_subset is the mean over these five.
+estimable_classes = (
+    'Atelectasis',
+    'Cardiomegaly',
+    'Effusion',
+    'Infiltration',
+    'Nodule',
+)
+val_evaluator = dict(subset_classes=estimable_classes)
+test_evaluator = dict(
+    type='MultiLabelAUC', bootstrap=1000, subset_classes=estimable_classes
+)
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(save_best='auc/mAUC_subset'),
+)
 auto_scale_lr = dict(base_batch_size=32)

@@ -246,15 +246,14 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
             ]
         )
         metrics = latest_test_metrics(out_dir)
-        auc, low, high = (
-            metrics[f'auc/mAUC{suffix}'] for suffix in ('', '_ci_low', '_ci_high')
-        )
-        count = _count_rows(osp.join(out_dir, 'test_outputs', 'predictions.csv'))
+        predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
         report(
             f'{number}/4 {what}, {sched.length} epochs '
-            f'(selected on validation: {osp.basename(best)}): test mAUC '
-            f'{auc:.1f} [95 % CI {low:.1f}, {high:.1f}] on {count} test images '
-            f'(chance 50); {timer.describe()}; outputs {out_dir}'
+            f'(selected on validation: {osp.basename(best)}): test '
+            f'{auc_with_ci(metrics, predictions, subset_classes(cfg))} on '
+            f'{_count_rows(predictions)} '
+            'test images (chance 50); '
+            f'{timer.describe()}; outputs {out_dir}'
         )
         if key == 'nih':
             report(classifier_check(cfg, best, out_dir))
@@ -288,6 +287,29 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
     for line in lines:
         print(f'[demo] {line}')
     return lines
+
+
+def auc_with_ci(metrics: dict, predictions_csv: str, subset: Sequence[str] = ()) -> str:
+    """``mAUC x [95 % CI a, b]`` over the classes defined on the test set
+    (both label values present in ``predictions.csv``), and over ``subset``
+    (the test evaluator's ``subset_classes``, ``auc/mAUC_subset``) if given."""
+
+    def one(key: str) -> str:
+        return (
+            f'{metrics[key]:.1f} [95 % CI {metrics[key + "_ci_low"]:.1f}, '
+            f'{metrics[key + "_ci_high"]:.1f}]'
+        )
+
+    with open(predictions_csv, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    columns = [c for c in rows[0] if c.startswith('gt_')]
+    defined = sum(len({row[c] for row in rows} & {'0', '1'}) == 2 for c in columns)
+    text = f'mAUC {one("auc/mAUC")}'
+    if len(columns) > 1:
+        text += f' over the {defined} classes defined on the test set'
+    if subset:
+        text += f', {one("auc/mAUC_subset")} over {", ".join(subset)}'
+    return text
 
 
 def prediction_spread(predictions_csv: str) -> dict[str, float]:
@@ -347,6 +369,13 @@ def classifier_check(config: str, checkpoint: str, out_dir: str, cams: int = 8) 
         f'{len(images)} test images ({CAM_LAYER}): min {contrast.min():.2f}, median '
         f'{np.median(contrast):.2f}'
     )
+
+
+def subset_classes(config: str) -> tuple[str, ...]:
+    """The ``subset_classes`` of a config's test evaluator (may be none)."""
+    from mmengine.config import Config
+
+    return tuple(Config.fromfile(config).test_evaluator.get('subset_classes', ()))
 
 
 def _count_rows(path: str) -> int:

@@ -42,7 +42,7 @@ from cxr_plugins.apis.demo import (
     train_losses,
 )
 
-PRETRAIN_CFG = 'configs/demo/mae_vit-demo-p8_dec128d2b_1xb64-8e_pneumoniamnist-64px.py'
+PRETRAIN_CFG = 'configs/demo/mae_vit-demo-p8_dec128d2b_1xb64-30e_pneumoniamnist-64px.py'
 FRACTIONS = (0.01, 0.1, 1.0)
 
 
@@ -194,7 +194,11 @@ def plot(summary: list[dict], path: str, title: str) -> None:
 
 
 def run_study(
-    work: str, seeds: int = 3, jobs: int = 2, quick: bool = False
+    work: str,
+    seeds: int = 3,
+    jobs: int = 2,
+    quick: bool = False,
+    pretrain_epochs: int = 30,
 ) -> list[dict]:
     """Pretrain, fine-tune every arm, write the table and the plot."""
     os.makedirs(work, exist_ok=True)
@@ -205,7 +209,7 @@ def run_study(
     facts = machine_facts()
     print(f'[study] {started}; machine: {facts}', flush=True)
     pre_dir = osp.join(work, 'pretrain')
-    pre_epochs = 2 if quick else 8
+    pre_epochs = 2 if quick else pretrain_epochs
     timer = StepTimer()
     timer.run(
         tool('train.py')
@@ -228,6 +232,11 @@ def run_study(
         for fraction in fractions
         for init in ('mae', 'random')
     ]
+    # ``jobs`` parallel fine-tunes share the cores: a share of threads each
+    # (unless OMP_NUM_THREADS is pinned), else they oversubscribe them.
+    os.environ.setdefault(
+        'OMP_NUM_THREADS', str(max(1, len(os.sched_getaffinity(0)) // jobs))
+    )
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         rows = list(pool.map(lambda arm: run_arm(arm, work, pre_ckpt, quick), arms))
     write_csv(osp.join(work, 'runs.csv'), rows)
@@ -260,10 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--seeds', type=int, default=3)
     parser.add_argument('--jobs', type=int, default=2, help='runs in parallel')
     parser.add_argument(
+        '--pretrain-epochs', type=int, default=30, help='MAE pretraining epochs'
+    )
+    parser.add_argument(
         '--quick', action='store_true', help='smoke run: 10 %% labels, short schedules'
     )
     args = parser.parse_args(argv)
-    run_study(args.work_dir, args.seeds, args.jobs, args.quick)
+    run_study(args.work_dir, args.seeds, args.jobs, args.quick, args.pretrain_epochs)
     return 0
 
 

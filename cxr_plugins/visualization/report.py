@@ -139,6 +139,18 @@ def classification_section(
             _pct(float(np.nanmean(ece))) if not np.isnan(ece).all() else 'undefined',
         ]
     )
+    subset = result.get('subset')
+    if subset is not None:
+        rows.append(
+            [
+                f'mean (subset: {", ".join(subset["classes"])})',
+                '',
+                '',
+                _pct(*_interval(subset)),
+                int(subset['valid']) if boot else '-',
+                '',
+            ]
+        )
     parts = [
         f'<p class="note">{html.escape(facts)}</p>',
         '<h3>Metrics</h3>',

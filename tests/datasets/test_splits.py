@@ -132,3 +132,31 @@ def test_blank_rsna_and_mimic_patient_ids_are_errors(tmp_path):
             label_file=str(tmp_path / 'labels.csv'),
             lazy_init=False,
         )
+
+
+def test_nih_demo_subset_is_the_classes_with_five_positive_patients_per_split():
+    """The demo's ``estimable_classes`` follow the rule its config states:
+    >= 5 positive patients in validation and in test, from the labels alone."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import DATASETS
+
+    cfg = Config.fromfile('configs/demo/resnet18_1xb32-30e_nih14-demo-64px.py')
+    init_default_scope('mmpretrain')
+    counts = {}
+    for split in ('val', 'test'):
+        dataset = DATASETS.build(
+            dict(cfg.val_dataloader.dataset, split=split, pipeline=[])
+        )
+        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+        patients = np.array([info['patient_id'] for info in infos])
+        labels = np.stack([info['gt_score'] for info in infos]) == 1
+        counts[split] = [np.unique(patients[column]).size for column in labels.T]
+    classes = dataset.metainfo['classes']
+    rule = tuple(
+        name
+        for name, val, test in zip(classes, counts['val'], counts['test'])
+        if min(val, test) >= 5
+    )
+    assert cfg.estimable_classes == rule
+    assert cfg.test_evaluator.subset_classes == rule

@@ -211,3 +211,25 @@ def test_resampled_mean_fills_undefined_classes_from_their_own_resamples():
         np.nanstd(rare), rel=0.1
     )
     assert np.isnan(resampled_mean(samples, np.array([True, False, True]))).all()
+
+
+def test_subset_mean_is_the_mean_of_its_classes_with_an_interval():
+    rng = np.random.default_rng(6)
+    scores, targets = _separable_data(rng, num_patients=120, classes=4)
+    scores[:, 3] = rng.normal(size=120)  # a class at chance
+    metric = MultiLabelAUC(bootstrap=200, subset_classes=['class_0', 'class_2'])
+    metric.process(None, _packed(scores, targets, [f'P{i}' for i in range(120)]))
+    result = metric.evaluate(len(scores))
+    expected = (result['auc/class_0'] + result['auc/class_2']) / 2
+    assert result['auc/mAUC_subset'] == pytest.approx(expected)
+    assert result['auc/mAUC_subset'] > result['auc/mAUC']
+    assert (
+        result['auc/mAUC_subset_ci_low']
+        < result['auc/mAUC_subset']
+        < result['auc/mAUC_subset_ci_high']
+    )
+    # A misspelt class fails when the loop hands over the dataset's classes,
+    # before any training, naming the class.
+    misspelt = MultiLabelAUC(subset_classes=['Efusion'])
+    with pytest.raises(ValueError, match=r"\['Efusion'\] are not classes"):
+        misspelt.dataset_meta = dict(classes=('Atelectasis', 'Effusion'))

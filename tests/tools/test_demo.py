@@ -173,3 +173,24 @@ def test_run_study_quick(tmp_path):
     for notice, _ in compat.HARMLESS_NOTICES:
         assert notice not in log, notice
     assert 'Hooks will be executed' not in log
+
+
+def test_auc_with_ci_counts_defined_classes_and_names_the_subset(tmp_path):
+    predictions = tmp_path / 'predictions.csv'
+    predictions.write_text(
+        'img_path,prob_A,prob_B,prob_C,gt_A,gt_B,gt_C\n'
+        'a.png,0.1,0.2,0.3,0,1,0\nb.png,0.4,0.5,0.6,1,0,0\n'
+    )
+    metrics = {'auc/mAUC': 61.0, 'auc/mAUC_ci_low': 52.0, 'auc/mAUC_ci_high': 70.0}
+    metrics.update(
+        {'auc/mAUC_subset': 65.0, 'auc/mAUC_subset_ci_low': 55.5}
+        | {'auc/mAUC_subset_ci_high': 74.0}
+    )
+    line = demo.auc_with_ci(metrics, str(predictions), ('A', 'B'))
+    assert line == (
+        'mAUC 61.0 [95 % CI 52.0, 70.0] over the 2 classes defined on the test '
+        'set, 65.0 [95 % CI 55.5, 74.0] over A, B'
+    )
+    assert demo.subset_classes(
+        'configs/demo/resnet18_1xb32-30e_nih14-demo-64px.py'
+    ) == ('Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Nodule')

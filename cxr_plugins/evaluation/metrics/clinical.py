@@ -130,6 +130,7 @@ def evaluate_scores(
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     calibration_bins: int = DEFAULT_BINS,
     thresholds: dict | None = None,
+    subset_classes: Sequence[str] = (),
     log: Callable[[str], None] = print,
 ) -> dict:
     """AUCs with intervals, subgroups, calibration and operating points.
@@ -152,11 +153,16 @@ def evaluate_scores(
         thresholds: Output of
             :func:`~cxr_plugins.evaluation.metrics.operating_points.load_thresholds`
             (fitted on validation), or ``None`` for no operating points.
+        subset_classes: Names of classes whose mean AUC (with its interval,
+            from the same resamples) is reported besides the mean over every
+            defined class, e.g. the classes with enough positive patients to
+            be estimable (see :func:`subset_mask`).
         log: Where the one-line notes go.
 
     Returns:
         A dict with ``names``, counts, ``auc``/``mean`` (point, low, high,
-        valid), ``subgroups``, ``calibration`` and ``operating_points``.
+        valid), ``subset`` (``None`` or classes, point, low, high, valid),
+        ``subgroups``, ``calibration`` and ``operating_points``.
     """
     check_binary_targets(targets)
     check_subgroup_names(subgroups)
@@ -167,6 +173,7 @@ def evaluate_scores(
     )
     aucs = per_class_auc(scores, targets)
     defined = ~np.isnan(aucs)
+    in_subset = subset_mask(names, subset_classes) & defined
     result = dict(
         names=list(names),
         num_images=num_images,
@@ -178,7 +185,18 @@ def evaluate_scores(
         ci_level=ci_level,
         auc=dict(point=aucs),
         mean=dict(point=float(aucs[defined].mean()) if defined.any() else np.nan),
+        subset=None,
     )
+    if subset_classes:
+        undefined = sorted(
+            set(subset_classes) - {n for n, k in zip(names, in_subset) if k}
+        )
+        if undefined:
+            log(f'subset mean: AUC undefined for {undefined}, left out of it')
+        result['subset'] = dict(
+            classes=[n for n, keep in zip(names, in_subset) if keep],
+            point=float(aucs[in_subset].mean()) if in_subset.any() else np.nan,
+        )
 
     subsets = _subgroup_subsets(
         subgroups, meta, age_edges, min_group_size, scores, targets, groups, log
@@ -225,6 +243,10 @@ def evaluate_scores(
             _interval(resampled_mean(overall, defined, seed), ci_level)
         )
         result['mean']['complete'] = _complete(overall, defined)
+        if result['subset'] is not None:
+            result['subset'].update(
+                _interval(resampled_mean(overall, in_subset, seed), ci_level)
+            )
     result['subgroups'] = _summarise_subgroups(subsets, ci_level, bootstrap, seed)
     result['calibration'] = dict(
         bins=calibration_bins,
@@ -256,6 +278,18 @@ def evaluate_scores(
             op.update(_interval(rates, ci_level))
         result['operating_points'] = op
     return result
+
+
+def subset_mask(names: Sequence[str], subset_classes: Sequence[str]) -> np.ndarray:
+    """Boolean mask of ``subset_classes`` among ``names``; raises on a name
+    that is not a class (a typo would otherwise shrink the subset silently)."""
+    unknown = [name for name in subset_classes if name not in names]
+    if unknown:
+        raise ValueError(
+            f'subset_classes {unknown} are not classes of this task; '
+            f'the classes are {list(names)}'
+        )
+    return np.array([name in subset_classes for name in names], dtype=bool)
 
 
 def _subgroup_subsets(
@@ -371,6 +405,12 @@ def flat_metrics(result: dict) -> dict[str, float]:
     if result['bootstrap']:
         metrics['mAUC_ci_low'] = 100 * float(result['mean']['low'])
         metrics['mAUC_ci_high'] = 100 * float(result['mean']['high'])
+    subset = result.get('subset')
+    if subset is not None:
+        metrics['mAUC_subset'] = 100 * subset['point']
+        if 'low' in subset:
+            metrics['mAUC_subset_ci_low'] = 100 * float(subset['low'])
+            metrics['mAUC_subset_ci_high'] = 100 * float(subset['high'])
     for c, name in enumerate(result['names']):
         metrics[name] = 100 * float(result['auc']['point'][c])
         if result['bootstrap']:
@@ -435,6 +475,12 @@ def format_tables(result: dict) -> str:
             'the others an undefined class enters the mean with a draw from its valid '
             'resamples)'
         )
+    subset = result.get('subset')
+    if subset is not None:
+        text = _fmt(subset['point'], subset.get('low'), subset.get('high'))
+        valid = f'{subset["valid"]:>6}' if 'valid' in subset else f'{"-":>6}'
+        lines.append(f'{"mean (subset)":<37}  {text:<24}{valid}')
+        lines.append(f'  (subset: {", ".join(subset["classes"])})')
     for name, subgroup in result['subgroups'].items():
         classes = [
             n for n, keep in zip(result['names'], subgroup['classes_in_mean']) if keep

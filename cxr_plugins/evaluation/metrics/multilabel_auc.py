@@ -32,6 +32,7 @@ from cxr_plugins.evaluation.metrics.clinical import (
     fit_thresholds,
     flat_metrics,
     format_tables,
+    subset_mask,
     to_jsonable,
 )
 from cxr_plugins.evaluation.metrics.operating_points import (
@@ -80,6 +81,9 @@ class ClinicalEvaluationMixin:
     does both for the checkpoint under test (one validation pass, then the
     test pass); ``--thresholds PATH`` reuses a saved file.
     """
+
+    #: Classes of the extra subset mean (set by metrics that offer it).
+    subset_classes: tuple[str, ...] = ()
 
     def _init_clinical(
         self,
@@ -140,6 +144,7 @@ class ClinicalEvaluationMixin:
             subgroups=self.subgroups,
             age_edges=self.age_edges,
             thresholds=thresholds,
+            subset_classes=self.subset_classes,
             log=note,
         )
         if self.thresholds_out:
@@ -188,7 +193,8 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
     Values are in percent (as the seeds' tables and mmpretrain's metrics).
     Keys (with the default prefix): ``auc/mAUC``, ``auc/<class>``; with
     ``bootstrap``, ``auc/mAUC_ci_low``/``_ci_high`` and
-    ``auc/<class>_ci_low``/``_ci_high``; ``auc/mECE``; per subgroup
+    ``auc/<class>_ci_low``/``_ci_high``; with ``subset_classes``,
+    ``auc/mAUC_subset`` (and its CI); ``auc/mECE``; per subgroup
     ``auc/<subgroup>=<value>/mAUC`` and ``auc/<subgroup>/gap``. The log shows
     the full tables (valid resamples per class, ECE, subgroups with CIs and
     the operating points).
@@ -218,6 +224,10 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
             ``evaluation.json`` and ``roc_<class>.png`` per class there.
         report_dir: If set, write this metric's section of the HTML report
             there (``tools/test.py --report`` assembles the page).
+        subset_classes: Also report ``auc/mAUC_subset`` (with CI): the mean
+            over these classes, e.g. those with enough positive patients in
+            validation and test to be estimable; ``auc/mAUC`` stays the mean
+            over every defined class. A name that is not a class raises.
         collect_device: Device for gathering results across ranks.
         prefix: Metric key prefix. Defaults to ``'auc'``.
     """
@@ -238,10 +248,12 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
         thresholds_in: str | None = None,
         out_dir: str | None = None,
         report_dir: str | None = None,
+        subset_classes: Sequence[str] = (),
         collect_device: str = 'cpu',
         prefix: str | None = None,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.subset_classes = tuple(subset_classes)
         self._init_clinical(
             bootstrap,
             seed,
@@ -274,6 +286,20 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
                     meta=sample_meta(sample),
                 )
             )
+
+    @property
+    def dataset_meta(self) -> dict | None:
+        """Meta info of the dataset; setting it checks ``subset_classes``."""
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, meta: dict | None) -> None:
+        # The loops set this before the first epoch: a misspelt subset class
+        # fails then, not after an epoch of training.
+        classes = (meta or {}).get('classes')
+        if classes is not None:
+            subset_mask(list(classes), self.subset_classes)
+        self._dataset_meta = meta
 
     def class_names(self, num_classes: int) -> list[str]:
         """Class names from ``dataset_meta`` or ``class_<i>``."""

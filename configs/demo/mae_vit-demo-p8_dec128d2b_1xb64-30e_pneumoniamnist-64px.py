@@ -28,7 +28,7 @@ train_dataloader = dict(
     )
 )
 warmup_epochs = 1
-max_epochs = 8
+max_epochs = 30
 param_scheduler = [
     dict(
         type='LinearLR',
