@@ -229,6 +229,12 @@ def unwrap_state_dict(
         CheckpointMismatchError: Nothing in the checkpoint looks like a state
             dict.
     """
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointMismatchError(
+            f'{source}: holds a {type(checkpoint).__module__}.'
+            f'{type(checkpoint).__qualname__}, not a dict of tensors (a whole '
+            'pickled model? save its state_dict() instead)'
+        )
     wrapper = next(
         (key for key in WRAPPER_KEYS if _holds_tensors(checkpoint.get(key))), ''
     )

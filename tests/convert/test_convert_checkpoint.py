@@ -111,6 +111,20 @@ def expected_vit_destinations(state: dict) -> dict[str, str]:
     return {src: 'backbone.' + dst for src, dst in table.items()}
 
 
+def test_cli_names_a_whole_pickled_model(tmp_path, capsys):
+    src = tmp_path / 'whole_model.pth'
+    torch.save(torch.nn.Linear(2, 2), src)
+    try:
+        code = convert_tool.main([str(src), str(tmp_path / 'out.pth'), '--unsafe-load'])
+    finally:
+        compat.allow_unsafe_load(False)
+    assert code != 0
+    assert 'holds a torch.nn.modules.linear.Linear, not a dict of tensors' in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / 'out.pth').exists()
+
+
 def test_medical_mae_cli_refuses_legacy_pickle_then_converts(tmp_path, capsys):
     state = mae_pretrain_state()
     src = tmp_path / 'vit-s_CXR_0.3M_mae.pth'
