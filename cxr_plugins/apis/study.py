@@ -7,7 +7,8 @@ fine-tuned with 1 %, 10 % and 100 % of the training labels (a seeded image
 subset per seed, the same subset for both initialisations) from that
 checkpoint and from random initialisation, each selected on validation AUC
 after warm-up and tested once. Writes ``runs.csv`` (one row per run),
-``summary.csv`` (mean, sd and t-based 95 % CI over seeds per arm) and
+``summary.csv`` (mean, sd and t-based 95 % CI over seeds per arm),
+``gains.csv`` (MAE minus random, paired by seed, with its CI) and
 ``label_efficiency.png`` (test AUC against label fraction, as MRM's Fig. 3).
 
 Example::
@@ -25,8 +26,10 @@ import os
 import os.path as osp
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from math import nan
 
 import numpy as np
 from scipy import stats
@@ -115,39 +118,59 @@ def run_arm(arm: Arm, work: str, pre_ckpt: str, quick: bool) -> dict:
     return row
 
 
+def mean_sd_ci(values: Sequence[float]) -> dict:
+    """Mean, sd and t-based 95 % CI (NaN sd and CI for one value)."""
+    values = np.asarray(values, dtype=np.float64)
+    mean = values.mean()
+    if values.size < 2:
+        return dict(mean=round(mean, 2), sd=nan, ci_low=nan, ci_high=nan)
+    sd = values.std(ddof=1)
+    half = stats.t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)
+    return dict(
+        mean=round(mean, 2),
+        sd=round(sd, 2),
+        ci_low=round(mean - half, 2),
+        ci_high=round(mean + half, 2),
+    )
+
+
 def summarise(rows: list[dict]) -> list[dict]:
     """Mean, sd and t-based 95 % CI of the test AUC over seeds, per arm."""
     summary = []
     for init in ('mae', 'random'):
         for fraction in FRACTIONS:
-            values = np.array(
-                [
-                    r['test_auc']
-                    for r in rows
-                    if r['init'] == init and r['fraction'] == fraction
-                ]
-            )
-            if values.size == 0:
-                continue
-            mean = values.mean()
-            sd = values.std(ddof=1) if values.size > 1 else float('nan')
-            half = (
-                stats.t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)
-                if values.size > 1
-                else float('nan')
-            )
-            summary.append(
-                dict(
-                    init=init,
-                    fraction=fraction,
-                    seeds=values.size,
-                    mean=round(mean, 2),
-                    sd=round(sd, 2),
-                    ci_low=round(mean - half, 2),
-                    ci_high=round(mean + half, 2),
+            values = [
+                r['test_auc']
+                for r in rows
+                if r['init'] == init and r['fraction'] == fraction
+            ]
+            if values:
+                summary.append(
+                    dict(init=init, fraction=fraction, seeds=len(values))
+                    | mean_sd_ci(values)
                 )
-            )
     return summary
+
+
+def paired_gains(rows: list[dict]) -> list[dict]:
+    """Per label fraction, MAE minus random test AUC over the seeds both ran:
+    paired, since a seed fixes the labelled subset for both inits."""
+    auc = {(r['init'], r['fraction'], r['seed']): r['test_auc'] for r in rows}
+    gains = []
+    for fraction in FRACTIONS:
+        seeds = sorted(
+            seed
+            for init, frac, seed in auc
+            if init == 'mae' and frac == fraction and ('random', frac, seed) in auc
+        )
+        if seeds:
+            differences = [
+                auc['mae', fraction, s] - auc['random', fraction, s] for s in seeds
+            ]
+            gains.append(
+                dict(fraction=fraction, seeds=len(seeds)) | mean_sd_ci(differences)
+            )
+    return gains
 
 
 def write_csv(path: str, rows: list[dict]) -> None:
@@ -240,24 +263,59 @@ def run_study(
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         rows = list(pool.map(lambda arm: run_arm(arm, work, pre_ckpt, quick), arms))
     write_csv(osp.join(work, 'runs.csv'), rows)
-    summary = summarise(rows)
-    write_csv(osp.join(work, 'summary.csv'), summary)
     minutes = (time.monotonic() - start) / 60
-    plot(
-        summary,
-        osp.join(work, 'label_efficiency.png'),
+    print(f'[study] finished in {minutes:.1f} min; {started}; {facts}')
+    return write_outputs(
+        work,
+        rows,
         f'PneumoniaMNIST, demo ViT, {seeds} seeds; {started}, {minutes:.0f} min',
     )
-    print(f'[study] finished in {minutes:.1f} min; {started}; {facts}')
-    print('[study] init    fraction  seeds  test AUC mean  sd    95 % CI')
+
+
+def write_outputs(work: str, rows: list[dict], title: str) -> list[dict]:
+    """``summary.csv``, ``gains.csv`` and ``label_efficiency.png`` from the
+    runs; print both tables. Returns the summary."""
+    summary = summarise(rows)
+    gains = paired_gains(rows)
+    write_csv(osp.join(work, 'summary.csv'), summary)
+    write_csv(osp.join(work, 'gains.csv'), gains)
+    plot(summary, osp.join(work, 'label_efficiency.png'), title)
+    print('[study] init    labels  seeds  test AUC mean    sd  95 % CI')
     for r in summary:
         print(
-            f'[study] {r["init"]:<7} {100 * r["fraction"]:>6g} %  {r["seeds"]:>5}  '
-            f'{r["mean"]:>13.1f}  {r["sd"]:>4.1f}  '
-            f'[{r["ci_low"]:.1f}, {r["ci_high"]:.1f}]'
+            f'[study] {r["init"]:<7} {100 * r["fraction"]:>4g} %  {r["seeds"]:>5}  '
+            f'{r["mean"]:>13.2f}  {r["sd"]:>4.2f}  '
+            f'[{r["ci_low"]:.2f}, {r["ci_high"]:.2f}]'
         )
-    print(f'[study] table and plot in {work} (summary.csv, label_efficiency.png)')
+    print('[study] MAE - random (paired by seed): labels  seeds  mean gain  95 % CI')
+    for g in gains:
+        print(
+            f'[study] {100 * g["fraction"]:>37g} %  {g["seeds"]:>5}  '
+            f'{g["mean"]:>+9.2f}  [{g["ci_low"]:+.2f}, {g["ci_high"]:+.2f}]'
+        )
+    print(
+        f'[study] tables and plot in {work} '
+        '(runs.csv, summary.csv, gains.csv, label_efficiency.png)'
+    )
     return summary
+
+
+def read_runs(path: str) -> list[dict]:
+    """The rows of a ``runs.csv`` written by :func:`run_study`."""
+    with open(path, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f'{path}: no runs')
+    for line, row in enumerate(rows, start=2):
+        try:
+            row.update(
+                fraction=float(row['fraction']),
+                seed=int(row['seed']),
+                test_auc=float(row['test_auc']),
+            )
+        except (KeyError, ValueError) as error:
+            raise ValueError(f'{path}, line {line}: {error!r}') from error
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,7 +332,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         '--quick', action='store_true', help='smoke run: 10 %% labels, short schedules'
     )
+    parser.add_argument(
+        '--summarise',
+        metavar='TITLE',
+        help='only rewrite the tables and plot of WORK_DIR from its runs.csv',
+    )
     args = parser.parse_args(argv)
+    if args.summarise:
+        runs = read_runs(osp.join(args.work_dir, 'runs.csv'))
+        write_outputs(args.work_dir, runs, args.summarise)
+        return 0
     run_study(args.work_dir, args.seeds, args.jobs, args.quick, args.pretrain_epochs)
     return 0
 

@@ -150,6 +150,27 @@ def test_study_summary_statistics():
     assert random['seeds'] == 1 and np.isnan(random['sd'])
 
 
+def test_study_gains_are_paired_by_seed_and_runs_csv_round_trips(tmp_path):
+    rows = [
+        dict(init=init, fraction=0.01, seed=seed, test_auc=auc)
+        for init, seed, auc in (
+            ('mae', 0, 90.0),
+            ('random', 0, 85.0),
+            ('mae', 1, 80.0),
+            ('random', 1, 77.0),
+            ('mae', 2, 70.0),  # no random partner: left out of the pairs
+        )
+    ]
+    (gain,) = study.paired_gains(rows)
+    assert (gain['fraction'], gain['seeds'], gain['mean']) == (0.01, 2, 4.0)
+    assert gain['sd'] == pytest.approx(np.std([5.0, 3.0], ddof=1), abs=0.01)
+    study.write_csv(str(tmp_path / 'runs.csv'), rows)
+    assert study.paired_gains(study.read_runs(str(tmp_path / 'runs.csv'))) == [gain]
+    (tmp_path / 'bad.csv').write_text('init,fraction,seed,test_auc\nmae,0.1,x,90\n')
+    with pytest.raises(ValueError, match='bad.csv, line 2'):
+        study.read_runs(str(tmp_path / 'bad.csv'))
+
+
 @pytest.mark.slow
 def test_run_study_quick(tmp_path):
     # The driver of tools/run_study.sh (the script only adds tools/setup_env.sh,
@@ -168,6 +189,7 @@ def test_run_study_quick(tmp_path):
     for row in summary:
         assert 0 < float(row['mean']) <= 100
     assert (work / 'label_efficiency.png').stat().st_size > 1000
+    assert (work / 'gains.csv').read_text().startswith('fraction,seeds,mean')
     assert 'MAE pretraining on the PneumoniaMNIST training images: loss' in log
     # The quiet console: none of the known-harmless notices reach the user.
     for notice, _ in compat.HARMLESS_NOTICES:
