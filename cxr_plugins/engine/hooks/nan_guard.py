@@ -108,16 +108,24 @@ def any_rank_true(flag: bool) -> bool:
 
 
 def gradient_norm(parameters) -> torch.Tensor:
-    """L2 norm of all gradients (0 when there are none)."""
-    norms = [p.grad.detach().norm() for p in parameters if p.grad is not None]
-    if not norms:
+    """L2 norm of all gradients (0 when there are none), on the gradients'
+    device: torch's fused total norm, so a GPU step synchronises once (when
+    the caller reads it), not once per parameter."""
+    grads = [p.grad.detach() for p in parameters if p.grad is not None]
+    if not grads:
         return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack([n.float().cpu() for n in norms]))
+    return torch.nn.utils.get_total_norm(grads)
 
 
 def all_parameters_finite(module: torch.nn.Module) -> bool:
-    """Whether every parameter of ``module`` is finite."""
-    return all(bool(torch.isfinite(p.detach()).all()) for p in module.parameters())
+    """Whether every parameter of ``module`` is finite (one device sync per
+    device holding parameters, not one per parameter)."""
+    flags = [torch.isfinite(p.detach()).all() for p in module.parameters()]
+    devices = {flag.device for flag in flags}
+    return all(
+        bool(torch.stack([f for f in flags if f.device == device]).all())
+        for device in devices
+    )
 
 
 @HOOKS.register_module()
