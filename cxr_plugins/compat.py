@@ -19,9 +19,10 @@ a narrowly scoped wrapper, and each one says why below.
    ``torchrun`` + gloo runs on CPU (CI tests distributed training that way).
 4. Version check: the tested pins are compared with what is installed and a
    warning (never an error) names any difference.
-5. Quiet console. Three known-harmless notices are dropped where they are
-   emitted (each listed in :data:`HARMLESS_NOTICES`; every other warning still
-   shows), and mmengine's hook-order table and per-parameter optimiser options
+5. Quiet console. Known-harmless notices are dropped where they are emitted
+   (each listed with its reason in :data:`HARMLESS_NOTICES`; every other
+   warning still shows), and mmengine's hook-order table, per-parameter
+   optimiser options and resolved-config dump (also saved in the work dir)
    are logged at DEBUG instead of INFO (``log_level='DEBUG'`` shows them).
 """
 
@@ -256,11 +257,25 @@ HARMLESS_NOTICES = (
         '"HardDiskBackend" is the alias of "LocalBackend"',
         'the same FileClient call inside mmengine',
     ),
+    (
+        '``build_loss`` would be deprecated soon',
+        "mmseg's own decode heads call it",
+    ),
+    (
+        'For binary segmentation, we suggest using',
+        'two softmax classes (background, foreground) are deliberate: mDice with '
+        'background is then what EVA-X reports',
+    ),
+    (
+        'The draw is False, it means that the hook for visualization',
+        "mmseg's visualisation hook is off unless tools/test.py --show-dir asks",
+    ),
 )
 # mmengine INFO messages demoted to DEBUG (long tables a newcomer need not read).
 DEBUG_ONLY_PREFIXES = (
     'Hooks will be executed in the following order',
     'paramwise_options -- ',
+    'Config:\n',  # the resolved config, also saved in the work dir
 )
 
 
@@ -291,9 +306,10 @@ class QuietConsoleFilter(logging.Filter):
 def _install_quiet_console() -> None:
     """Filter the mmcv-lite import warning and attach the log filter to
     every ``MMLogger`` (mmengine creates one per runner)."""
-    warnings.filterwarnings(
-        'ignore', message=re.escape(HARMLESS_NOTICES[0][0]), category=UserWarning
-    )
+    for notice, _ in HARMLESS_NOTICES:
+        warnings.filterwarnings(
+            'ignore', message=re.escape(notice), category=UserWarning
+        )
     from mmengine.logging import MMLogger
 
     if getattr(MMLogger.__init__, '_cxr_quiet', False):

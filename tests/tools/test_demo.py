@@ -82,13 +82,15 @@ def test_quiet_console_drops_known_notices_only(tmp_path):
     logger.warning('"FileClient" will be deprecated in future. Please use io functions')
     logger.info('Hooks will be executed in the following order:\nbefore_run: ...')
     logger.info('paramwise_options -- backbone.pos_embed:lr=0.1')
+    logger.info("Config:\nmodel = dict(type='ImageClassifier')")
     logger.warning('something new went wrong')
     logger.info('Epoch(train) [1][5/9] loss: 0.5')
     for handler in logger.handlers:
         handler.flush()
     text = (tmp_path / 'run.log').read_text()
     assert 'something new went wrong' in text and 'Epoch(train)' in text
-    for hidden in ('IoUMetric', 'FileClient', 'Hooks will be executed', 'paramwise'):
+    hidden_texts = ('IoUMetric', 'FileClient', 'Hooks will', 'paramwise', 'Config:')
+    for hidden in hidden_texts:
         assert hidden not in text, hidden
     debug = MMLogger.get_instance(
         'cxr_quiet_debug', log_file=str(tmp_path / 'debug.log'), log_level='DEBUG'
@@ -102,6 +104,11 @@ def test_quiet_console_drops_known_notices_only(tmp_path):
         compat._install_quiet_console()
         warnings.warn(
             'Fail to import ``MultiScaleDeformableAttention`` from x',
+            UserWarning,
+            stacklevel=2,
+        )
+        warnings.warn(
+            'For binary segmentation, we suggest using`out_channels = 1`',
             UserWarning,
             stacklevel=2,
         )
