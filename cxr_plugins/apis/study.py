@@ -268,7 +268,7 @@ def run_study(
     return write_outputs(
         work,
         rows,
-        f'PneumoniaMNIST, demo ViT, {seeds} seeds; {started}, {minutes:.0f} min',
+        f'PneumoniaMNIST, demo ViT, {seeds} seeds\n{started}, {minutes:.0f} min',
     )
 
 
@@ -335,12 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         '--summarise',
         metavar='TITLE',
-        help='only rewrite the tables and plot of WORK_DIR from its runs.csv',
+        help='only rewrite the tables and plot (titled TITLE; \\n breaks a line) '
+        'of WORK_DIR from its runs.csv',
     )
     args = parser.parse_args(argv)
     if args.summarise:
         runs = read_runs(osp.join(args.work_dir, 'runs.csv'))
-        write_outputs(args.work_dir, runs, args.summarise)
+        write_outputs(args.work_dir, runs, args.summarise.replace('\\n', '\n'))
         return 0
     run_study(args.work_dir, args.seeds, args.jobs, args.quick, args.pretrain_epochs)
     return 0
