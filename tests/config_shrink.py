@@ -39,7 +39,7 @@ TINY_BACKBONES = {
     'EVAX': (dict(arch='demo', img_size=IMG, patch_size=8), 64),
     'CXRDenseNet': (dict(arch='demo'), 32),
     # ResNet-18 is already small at 64 px (the demo's NIH-14 model)
-    'ResNet': (dict(depth=18), 512),
+    'ResNet': (dict(depth=18, base_channels=64, stem_channels=64), 512),
 }
 
 

@@ -26,12 +26,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from mmengine.config import Config
 
 PRE_CFG = 'configs/demo/mae_vit-demo-p8_dec128d2b_1xb64-20e_nih14-demo-64px.py'
-NIH_CFG = 'configs/demo/resnet18_1xb32-30e_nih14-demo-64px.py'
+NIH_CFG = 'configs/demo/resnet18-w32_ema_1xb32-16e_nih14-demo-64px-5fold.py'
+NIH_FOLDS = ('fold0', 'fold1', 'fold2', 'fold3', 'fold4')
 PNEU_CFG = 'configs/demo/vit-demo-p8_mae-pre_1xb64-6e_pneumoniamnist-64px.py'
 SEG_CFG = 'configs/demo/upernet_vit-demo-p8_mae-pre_1xb4-400it_lungs-cc-by-128x128.py'
 
@@ -104,10 +107,10 @@ class StepTimer:
         self.cpu = 0.0
         self.loads: list[float] = []
 
-    def run(self, command: Sequence[str]) -> None:
-        """Run ``command``; raise ``CalledProcessError`` if it fails."""
+    def run(self, command: Sequence[str], env: dict | None = None) -> None:
+        """Run ``command`` (in ``env``); raise ``CalledProcessError`` if it fails."""
         start = time.monotonic()
-        process = subprocess.Popen(list(command))
+        process = subprocess.Popen(list(command), env=env)
         # wait4: this child's own CPU time, also when several run at once.
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -116,6 +119,15 @@ class StepTimer:
         self.loads.append(os.getloadavg()[0])
         if process.returncode:
             raise subprocess.CalledProcessError(process.returncode, list(command))
+
+    @classmethod
+    def parallel(cls, timers: Sequence[StepTimer], wall: float) -> StepTimer:
+        """One timer for runs made side by side in ``wall`` seconds."""
+        total = cls()
+        total.wall = wall
+        total.cpu = sum(timer.cpu for timer in timers)
+        total.loads = [load for timer in timers for load in timer.loads]
+        return total
 
     def describe(self) -> str:
         load = max(self.loads) if self.loads else os.getloadavg()[0]
@@ -158,7 +170,7 @@ def schedules(quick: bool) -> dict[str, Schedule]:
     if quick:
         return dict(
             pretrain=Schedule(2, 1, 0, extra=['default_hooks.checkpoint.interval=2']),
-            nih=Schedule(2, 1, 1, 2),
+            nih=Schedule(2, 1, 0, extra=['default_hooks.checkpoint.interval=2']),
             pneumonia=Schedule(
                 2, 1, 1, 2, extra=['train_dataloader.dataset.fraction=0.1']
             ),
@@ -166,7 +178,7 @@ def schedules(quick: bool) -> dict[str, Schedule]:
         )
     return dict(
         pretrain=Schedule(20, 2, 0, extra=['default_hooks.checkpoint.interval=20']),
-        nih=Schedule(30, 2, 2, 8),
+        nih=Schedule(16, 2, 0, extra=['default_hooks.checkpoint.interval=16']),
         pneumonia=Schedule(6, 1, 1, 2),
         seg=Schedule(400, 40, 100),
     )
@@ -204,59 +216,53 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
         f'{timer.describe()}; checkpoint {pre_ckpt}'
     )
 
-    # 2./3. classification fine-tuning, selected on validation, tested once.
-    init_mae = [f'model.backbone.init_cfg.checkpoint={pre_ckpt}']
-    for number, key, cfg, what, out, init in (
-        (
-            2,
-            'nih',
+    # 2. NIH-14 by k-fold patient cross-fitting, pooled out-of-fold test AUC.
+    out_dir = osp.join(work, 'classification')
+    sched = plan['nih']
+    folds = NIH_FOLDS[:2] if quick else NIH_FOLDS
+    timer, metrics = cross_fit(NIH_CFG, out_dir, sched, folds)
+    predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
+    report(
+        f'2/4 NIH 14-label classification, ResNet-18 (half width) from random init, '
+        f'{len(folds)}-fold patient cross-fitting, {sched.length} epochs per fold '
+        f'(no selection): pooled out-of-fold test '
+        f'{auc_with_ci(metrics, predictions, subset_classes(NIH_CFG))} on '
+        f'{_count_rows(predictions)} images (chance 50); {timer.describe()}; '
+        f'outputs {out_dir}'
+    )
+    report(
+        classifier_check(
             NIH_CFG,
-            'NIH 14-label classification, ResNet-18 from random init',
-            'classification',
-            [],
-        ),
-        (
-            3,
-            'pneumonia',
-            PNEU_CFG,
-            'PneumoniaMNIST pneumonia vs normal, demo ViT MAE-initialised',
-            'pneumonia',
-            init_mae,
-        ),
-    ):
-        out_dir = osp.join(work, out)
-        sched = plan[key]
-        timer = StepTimer()
-        timer.run(
-            tool('train.py')
-            + [cfg, '--work-dir', out_dir, '--cfg-options']
-            + init
-            + sched.options()
+            fold_checkpoint(out_dir, folds[0]),
+            predictions,
+            osp.join(out_dir, folds[0], 'test_outputs', 'predictions.csv'),
         )
-        best = best_checkpoint(out_dir)
-        timer.run(
-            tool('test.py')
-            + [
-                cfg,
-                best,
-                '--work-dir',
-                out_dir,
-                '--out-dir',
-                osp.join(out_dir, 'test_outputs'),
-            ]
-        )
-        metrics = latest_test_metrics(out_dir)
-        predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
-        report(
-            f'{number}/4 {what}, {sched.length} epochs '
-            f'(selected on validation: {osp.basename(best)}): test '
-            f'{auc_with_ci(metrics, predictions, subset_classes(cfg))} on '
-            f'{_count_rows(predictions)} '
-            'test images (chance 50); '
-            f'{timer.describe()}; outputs {out_dir}'
-        )
-        if key == 'nih':
-            report(classifier_check(cfg, best, out_dir))
+    )
+
+    # 3. PneumoniaMNIST from the step-1 MAE, selected on validation, tested once.
+    out_dir = osp.join(work, 'pneumonia')
+    sched = plan['pneumonia']
+    timer = StepTimer()
+    timer.run(
+        tool('train.py')
+        + [PNEU_CFG, '--work-dir', out_dir, '--cfg-options']
+        + [f'model.backbone.init_cfg.checkpoint={pre_ckpt}']
+        + sched.options()
+    )
+    best = best_checkpoint(out_dir)
+    timer.run(
+        tool('test.py')
+        + [PNEU_CFG, best, '--work-dir', out_dir]
+        + ['--out-dir', osp.join(out_dir, 'test_outputs')]
+    )
+    predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
+    report(
+        f'3/4 PneumoniaMNIST pneumonia vs normal, demo ViT MAE-initialised, '
+        f'{sched.length} epochs (selected on validation: {osp.basename(best)}): '
+        f'test {auc_with_ci(latest_test_metrics(out_dir), predictions)} on '
+        f'{_count_rows(predictions)} test images (chance 50); {timer.describe()}; '
+        f'outputs {out_dir}'
+    )
 
     # 4. lung segmentation with the same pretrained ViT.
     seg_dir = osp.join(work, 'segmentation')
@@ -287,6 +293,71 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
     for line in lines:
         print(f'[demo] {line}')
     return lines
+
+
+def fold_options(fold: str, folds: Sequence[str] = NIH_FOLDS) -> list[str]:
+    """``--cfg-options`` of one fold: train on the others, test on it."""
+    others = ','.join(name for name in folds if name != fold)
+    return [
+        f'train_dataloader.dataset.split=[{others}]',
+        f'test_dataloader.dataset.split={fold}',
+    ]
+
+
+def fold_checkpoint(out_dir: str, fold: str) -> str:
+    """The final checkpoint of one fold (mmengine's ``last_checkpoint``)."""
+    with open(osp.join(out_dir, fold, 'last_checkpoint')) as handle:
+        return handle.read().strip()
+
+
+def cross_fit(
+    config: str,
+    out_dir: str,
+    sched: Schedule,
+    folds: Sequence[str] = NIH_FOLDS,
+    all_folds: Sequence[str] = NIH_FOLDS,
+    jobs: int = 2,
+) -> tuple[StepTimer, dict]:
+    """Train and test ``config`` once per fold of ``folds`` (each trained on
+    the rest of ``all_folds``; ``jobs`` at a time, a share of the cores each),
+    then pool their out-of-fold predictions into ``out_dir/test_outputs``
+    (:func:`~cxr_plugins.evaluation.metrics.pooled_folds.evaluate_pooled_folds`)."""
+    from cxr_plugins.evaluation.metrics.pooled_folds import evaluate_pooled_folds
+
+    cores = len(os.sched_getaffinity(0))
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', str(max(1, cores // jobs)))
+
+    def one(fold: str) -> StepTimer:
+        fold_dir = osp.join(out_dir, fold)
+        timer = StepTimer()
+        timer.run(
+            tool('train.py')
+            + [config, '--work-dir', fold_dir, '--cfg-options']
+            + sched.options()
+            + fold_options(fold, all_folds),
+            env=env,
+        )
+        timer.run(
+            tool('test.py')
+            + [config, fold_checkpoint(out_dir, fold), '--work-dir', fold_dir]
+            + ['--out-dir', osp.join(fold_dir, 'test_outputs'), '--cfg-options']
+            + fold_options(fold, all_folds),
+            env=env,
+        )
+        return timer
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        timers = list(pool.map(one, folds))
+    evaluator = Config.fromfile(config).test_evaluator
+    metrics = evaluate_pooled_folds(
+        [osp.join(out_dir, f, 'test_outputs', 'predictions.csv') for f in folds],
+        osp.join(out_dir, 'test_outputs'),
+        subset_classes=evaluator.get('subset_classes', ()),
+        bootstrap=evaluator.get('bootstrap', 1000),
+    )
+    return StepTimer.parallel(timers, time.monotonic() - start), metrics
 
 
 def auc_with_ci(metrics: dict, predictions_csv: str, subset: Sequence[str] = ()) -> str:
@@ -352,13 +423,15 @@ def cam_contrast(
 CAM_LAYER = 'layer3'
 
 
-def classifier_check(config: str, checkpoint: str, out_dir: str, cams: int = 8) -> str:
-    """One line: does the selected classifier look at the image? Per-class
-    spread of its test predictions and the Grad-CAM contrast on a few test
-    images (both 0 for a classifier that outputs its label priors)."""
-    predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
+def classifier_check(
+    config: str, checkpoint: str, predictions: str, fold_predictions: str, cams: int = 8
+) -> str:
+    """One line: does the classifier look at the image? Per-class spread of
+    its pooled test predictions and the Grad-CAM contrast of one fold's model
+    on a few of that fold's test images (both 0 for a classifier that outputs
+    its label priors)."""
     spread = prediction_spread(predictions)
-    with open(predictions, newline='') as handle:
+    with open(fold_predictions, newline='') as handle:
         images = [row['img_path'] for row in csv.DictReader(handle)][:cams]
     contrast = cam_contrast(config, checkpoint, images, CAM_LAYER)
     low = min(spread, key=spread.get)
@@ -373,8 +446,6 @@ def classifier_check(config: str, checkpoint: str, out_dir: str, cams: int = 8) 
 
 def subset_classes(config: str) -> tuple[str, ...]:
     """The ``subset_classes`` of a config's test evaluator (may be none)."""
-    from mmengine.config import Config
-
     return tuple(Config.fromfile(config).test_evaluator.get('subset_classes', ()))
 
 
@@ -402,7 +473,9 @@ def demo_figure(work: str, out: str, nih_cfg: str = NIH_CFG) -> str:
     from matplotlib.image import imread
 
     panels_dir = osp.join(work, 'figure_panels')
-    predictions = osp.join(work, 'classification', 'test_outputs', 'predictions.csv')
+    predictions = osp.join(
+        work, 'classification', 'fold0', 'test_outputs', 'predictions.csv'
+    )
     with open(predictions, newline='') as handle:
         image = next(csv.DictReader(handle))['img_path']
     recon = osp.join(panels_dir, 'reconstruction.png')
@@ -414,7 +487,7 @@ def demo_figure(work: str, out: str, nih_cfg: str = NIH_CFG) -> str:
     )
     subprocess.run(
         tool('analysis/gradcam.py')
-        + [nih_cfg, best_checkpoint(osp.join(work, 'classification')), image]
+        + [nih_cfg, fold_checkpoint(osp.join(work, 'classification'), 'fold0'), image]
         + ['--out-dir', panels_dir, '--top-k', '1', '--target-layer', CAM_LAYER],
         check=True,
     )
@@ -429,7 +502,7 @@ def demo_figure(work: str, out: str, nih_cfg: str = NIH_CFG) -> str:
     pictures = [imread(recon), imread(cam), imread(overlays[0])]
     titles = [
         'MAE: image / masked 75 % / reconstruction',
-        f'NIH-14 ResNet-18: Grad-CAM ({CAM_LAYER}) of its top class',
+        f'NIH-14 ResNet-18 (fold 0): Grad-CAM ({CAM_LAYER}) of its top class',
         'lungs, test image: expert mask | prediction',
     ]
     widths = [p.shape[1] / p.shape[0] for p in pictures]

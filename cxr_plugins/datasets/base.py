@@ -116,8 +116,9 @@ class CXRBaseDataset(BaseDataset):
 
     Args:
         ann_file: The label table or split file (relative to ``data_root``).
-        split: Which split to keep: with ``patient_split`` one of its keys,
-            otherwise interpreted by the subclass (e.g. a split column).
+        split: Which split to keep: with ``patient_split`` one of its keys
+            or a list of them (their union, e.g. the other folds of a k-fold
+            split), otherwise interpreted by the subclass (a split column).
         patient_split: Ratios for a seeded patient-level re-split, e.g.
             ``dict(train=0.6, val=0.2, test=0.2)``; needs ``split``.
         stratify: Stratify ``patient_split`` by the labels (multi-label
@@ -150,7 +151,7 @@ class CXRBaseDataset(BaseDataset):
     def __init__(
         self,
         ann_file: str = '',
-        split: str | None = None,
+        split: str | Sequence[str] | None = None,
         patient_split: Mapping[str, float] | None = None,
         stratify: bool = True,
         fraction: float = 1.0,
@@ -163,6 +164,10 @@ class CXRBaseDataset(BaseDataset):
     ):
         if patient_split is not None and split is None:
             raise ValueError('patient_split needs split= (one of its keys)')
+        if not isinstance(split, str | None) and patient_split is None:
+            raise ValueError(f'split={split!r}: a list of splits needs patient_split')
+        if not isinstance(split, str | None):
+            split = list(split)
         if not 0.0 < fraction <= 1.0:
             raise ValueError(f'fraction must be in (0, 1], got {fraction}')
         self.split = split

@@ -33,7 +33,7 @@ hashes, so they are stable and nested (the 1 % subset lies inside the 10 %).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -126,16 +126,19 @@ def split_patients(
 def patient_split_mask(
     patient_ids: np.ndarray,
     ratios: Mapping[str, float],
-    split: str,
+    split: str | Sequence[str],
     seed: int = 0,
     labels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Boolean mask of the images whose patient falls in ``split``
-    (see :func:`split_patients`)."""
-    if split not in ratios:
-        raise KeyError(f'split {split!r} is not one of {list(ratios)}')
+    """Boolean mask of the images whose patient falls in ``split``, a key of
+    ``ratios`` or a list of keys (their union: the training folds of a k-fold
+    split, say), see :func:`split_patients`."""
+    wanted = [split] if isinstance(split, str) else list(split)
+    unknown = [name for name in wanted if name not in ratios]
+    if unknown or not wanted:
+        raise KeyError(f'split {split!r} is not one of (a list of) {list(ratios)}')
     assignment = split_patients(patient_ids, ratios, seed, labels)
-    chosen = [p for p, name in assignment.items() if name == split]
+    chosen = [p for p, name in assignment.items() if name in wanted]
     return np.isin(np.asarray(patient_ids).astype(str), chosen)
 
 

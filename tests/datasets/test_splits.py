@@ -160,3 +160,26 @@ def test_nih_demo_subset_is_the_classes_with_five_positive_patients_per_split():
     )
     assert cfg.estimable_classes == rule
     assert cfg.test_evaluator.subset_classes == rule
+
+
+def test_k_fold_splits_by_list_of_names(demo_dir):
+    """split= a list of patient_split keys is their union: five folds give
+    five disjoint test folds whose training sets are the other four."""
+    folds = {f'fold{i}': 0.2 for i in range(5)}
+    root = str(demo_dir / 'nih14_64px')
+
+    def images(split):
+        dataset = NIHChestXray14(
+            data_root=root, ann_file='labels.csv', split=split, patient_split=folds
+        )
+        return {dataset.get_data_info(i)['img_path'] for i in range(len(dataset))}
+
+    tests = [images(name) for name in folds]
+    assert sum(map(len, tests)) == len(set().union(*tests)) == 1000
+    for name, test in zip(folds, tests):
+        train = images([other for other in folds if other != name])
+        assert not train & test and len(train) + len(test) == 1000
+    with pytest.raises(KeyError, match='fold9'):
+        images(['fold1', 'fold9'])
+    with pytest.raises(ValueError, match='a list of splits needs patient_split'):
+        NIHChestXray14(data_root=root, ann_file='labels.csv', split=['a', 'b'])
