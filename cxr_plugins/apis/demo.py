@@ -375,9 +375,12 @@ def auc_with_ci(metrics: dict, predictions_csv: str, subset: Sequence[str] = ())
         rows = list(csv.DictReader(handle))
     columns = [c for c in rows[0] if c.startswith('gt_')]
     defined = sum(len({row[c] for row in rows} & {'0', '1'}) == 2 for c in columns)
-    text = f'mAUC {one("auc/mAUC")}'
-    if len(columns) > 1:
-        text += f' over the {defined} classes defined on the test set'
+    if len(columns) == 1:
+        text = f'AUC {one("auc/mAUC")}'
+    else:
+        text = (
+            f'mAUC {one("auc/mAUC")} over the {defined} classes defined on the test set'
+        )
     if subset:
         text += f', {one("auc/mAUC_subset")} over {", ".join(subset)}'
     return text
