@@ -1,11 +1,14 @@
 """The demo job: train each step, test it once, print one summary line per step.
 
 ``bash tools/run_demo.sh`` calls :func:`main`. Each step runs ``tools/train.py``
-(mmengine's progress and ETA stay on the console), picks the checkpoint that
-the config's ``save_best`` chose on validation, runs ``tools/test.py`` once on
-the held-out split and prints one line: what it trained, the headline test
-metric with its bootstrap 95 % CI and sample size, wall and CPU time with the
-load average, and where the outputs are.
+(mmengine's progress and ETA stay on the console) and ``tools/test.py`` once on
+held-out data: the PneumoniaMNIST and lung steps test the checkpoint that the
+config's ``save_best`` chose on validation; the NIH-14 step trains one model
+per fold of a 5-fold patient split and evaluates the pooled out-of-fold
+predictions of every patient (:func:`cross_fit`). Each step prints one line:
+what it trained, the headline test metric with its bootstrap 95 % CI and
+sample size, wall and CPU time with the load average, and where the outputs
+are.
 
 Example::
 
