@@ -224,11 +224,12 @@ def run_demo(work: str, quick: bool = False) -> list[str]:
     sched = plan['nih']
     folds = NIH_FOLDS[:2] if quick else NIH_FOLDS
     timer, metrics = cross_fit(NIH_CFG, out_dir, sched, folds)
+    ran = '' if len(folds) == len(NIH_FOLDS) else f' ({len(folds)} of its folds run)'
     predictions = osp.join(out_dir, 'test_outputs', 'predictions.csv')
     report(
         f'2/4 NIH 14-label classification, ResNet-18 (half width) from random init, '
-        f'{len(folds)}-fold patient cross-fitting, {sched.length} epochs per fold '
-        f'(no selection): pooled out-of-fold test '
+        f'{len(NIH_FOLDS)}-fold patient cross-fitting{ran}, {sched.length} epochs '
+        f'per fold (no selection): pooled out-of-fold test '
         f'{auc_with_ci(metrics, predictions, subset_classes(NIH_CFG))} on '
         f'{_count_rows(predictions)} images (chance 50); {timer.describe()}; '
         f'outputs {out_dir}'

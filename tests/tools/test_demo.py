@@ -140,10 +140,12 @@ def test_schedule_selects_after_warmup_only():
     assert 'train_cfg.val_begin=12' in options
     assert 'param_scheduler.1.T_max=28' in options
     assert not any('val' in o for o in demo.Schedule(20, 2, 0).options())
-    assert (
-        demo.schedules(quick=False)['nih'].val_begin
-        > demo.schedules(False)['nih'].warmup
-    )
+    full = demo.schedules(quick=False)
+    assert full['pneumonia'].val_begin > full['pneumonia'].warmup
+    assert full['seg'].val_interval > full['seg'].warmup  # iterations: first check
+    # NIH-14 is cross-fitted: no validation, the last (EMA) epoch is tested
+    assert full['nih'].val_interval == 0
+    assert full['nih'].length > full['nih'].warmup
 
 
 def test_study_summary_statistics():

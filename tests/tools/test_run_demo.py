@@ -43,5 +43,5 @@ def test_run_demo_quick(tmp_path):
         assert (work / 'classification' / fold / 'epoch_2.pth').is_file()
     pooled = work / 'classification' / 'test_outputs' / 'predictions.csv'
     assert 300 < len(pooled.read_text().splitlines()) < 500  # ~2/5 of 1,000
-    assert '2-fold patient cross-fitting' in log
+    assert '5-fold patient cross-fitting (2 of its folds run)' in log
     assert list((work / 'segmentation').glob('best_*.pth'))
