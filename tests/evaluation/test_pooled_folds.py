@@ -61,8 +61,26 @@ def test_pooled_folds_refuse_a_patient_in_two_folds(tmp_path):
     rng = np.random.default_rng(1)
     _fold_file(tmp_path / 'a.csv', ['P1', 'P2', 'P3', 'P4'], rng)
     _fold_file(tmp_path / 'b.csv', ['P5', 'P2', 'P6', 'P7'], rng)
-    with pytest.raises(ValueError, match='patient P2 is in .*a.csv and in .*b.csv'):
+    with pytest.raises(ValueError, match=r'patient P2 is in fold file 1 \(.*a.csv'):
         evaluate_pooled_folds(
             [tmp_path / 'a.csv', tmp_path / 'b.csv'], tmp_path / 'out', bootstrap=0
         )
+    with pytest.raises(ValueError, match='P1 is in fold file 1 .* fold file 2'):
+        evaluate_pooled_folds(
+            [tmp_path / 'a.csv', tmp_path / 'a.csv'], tmp_path / 'out', bootstrap=0
+        )
     assert not (tmp_path / 'out').exists()
+
+
+def test_pool_folds_tool_exits_2_naming_the_leak(tmp_path, capsys):
+    from cxr_test_utils import load_tool
+
+    tool = load_tool('tools/analysis/pool_folds.py')
+    rng = np.random.default_rng(2)
+    _fold_file(tmp_path / 'a.csv', ['P1', 'P2', 'P3', 'P4'], rng)
+    _fold_file(tmp_path / 'b.csv', ['P5', 'P6', 'P7', 'P8'], rng)
+    argv = ['--out-dir', str(tmp_path / 'out'), '--bootstrap', '50']
+    assert tool.main([str(tmp_path / 'a.csv'), str(tmp_path / 'b.csv'), *argv]) == 0
+    assert 'auc/mAUC' in capsys.readouterr().out
+    assert tool.main([str(tmp_path / 'a.csv'), str(tmp_path / 'a.csv'), *argv]) == 2
+    assert 'not patient-disjoint' in capsys.readouterr().err

@@ -69,13 +69,15 @@ def evaluate_pooled_folds(
             )
         if table.patient_ids is None:
             raise ValueError(f'{table.path}: no patient_id column to pool by')
-    owner: dict[str, str] = {}
-    for table in tables:
-        for patient in set(table.patient_ids.tolist()):
-            if owner.setdefault(patient, table.path) != table.path:
+    owner: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        for patient in dict.fromkeys(table.patient_ids.tolist()):
+            first_index = owner.setdefault(patient, index)
+            if first_index != index:
                 raise ValueError(
-                    f'patient {patient} is in {owner[patient]} and in {table.path}: '
-                    'the folds are not patient-disjoint'
+                    f'patient {patient} is in fold file {first_index + 1} '
+                    f'({tables[first_index].path}) and in fold file {index + 1} '
+                    f'({table.path}): the folds are not patient-disjoint'
                 )
     scores = np.concatenate([t.scores for t in tables])
     targets = np.concatenate([t.targets for t in tables])
