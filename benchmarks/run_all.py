@@ -2,8 +2,8 @@
 
 Each benchmark runs in its own process (so its threads and memory figures are
 its own) and prints markdown tables with ratios to its in-run baseline.
-``--only input train eval index threads`` picks some of them; input, train
-and threads also write CSV/JSON under ``--out``.
+``--only input train eval index threads nan_guard`` picks some of them;
+input, train, threads and nan_guard also write CSV/JSON under ``--out``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ BENCHMARKS = {
     'eval': 'benchmarks.bench_eval',
     'index': 'benchmarks.bench_dataset_index',
     'threads': 'benchmarks.bench_threads',
+    'nan_guard': 'benchmarks.bench_nan_guard',
 }
 # scripts that take --out (CSV/JSON results)
-WRITES_RESULTS = ('input', 'train', 'threads')
+WRITES_RESULTS = ('input', 'train', 'threads', 'nan_guard')
 
 
 def main(argv: list[str] | None = None) -> None:
