@@ -228,6 +228,20 @@ def test_subset_mean_is_the_mean_of_its_classes_with_an_interval():
         < result['auc/mAUC_subset']
         < result['auc/mAUC_subset_ci_high']
     )
+    # the log table and the HTML report carry the subset row too
+    from cxr_plugins.evaluation.metrics.clinical import format_tables
+    from cxr_plugins.visualization.report import classification_section
+
+    full = evaluate_scores(
+        scores,
+        targets,
+        ['a', 'b', 'c', 'd'],
+        bootstrap=50,
+        subset_classes=['a', 'c'],
+        log=lambda message: None,
+    )
+    assert '(subset: a, c)' in format_tables(full)
+    assert 'mean (subset: a, c)' in classification_section(full, scores, targets)
     # A misspelt class fails when the loop hands over the dataset's classes,
     # before any training, naming the class.
     misspelt = MultiLabelAUC(subset_classes=['Efusion'])
