@@ -52,17 +52,9 @@ val_dataloader = dict(
         **split_cfg,
     ),
 )
+# the same loader on the test part of the split
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline=test_pipeline,
-        **split_cfg,
-    ),
+    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test')
 )
 val_evaluator = [
     dict(type='SIIMDice'),

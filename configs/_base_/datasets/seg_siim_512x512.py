@@ -44,17 +44,12 @@ val_dataloader = dict(
         pipeline=test_pipeline,
     ),
 )
+# the same loader on the test folders
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        meta_file='meta.csv',
+        val_dataloader['dataset'],
         data_prefix=dict(img_path='img_dir/test', seg_map_path='ann_dir/test'),
-        pipeline=test_pipeline,
     ),
 )
 val_evaluator = [
