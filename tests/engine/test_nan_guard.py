@@ -23,21 +23,40 @@ from cxr_plugins.compat import load_checkpoint_file
 from cxr_plugins.engine.hooks import NonFiniteLossError
 
 
-def test_nan_loss_stops_before_update_and_saves_last_good_state(tmp_path, tiny_images):
-    config = tiny_config(
-        tiny_images,
-        tmp_path,
-        max_iters=6,
-        checkpoint_interval=1,
-        drop_rate=0.0,
-        nan_at_step=3,
-        custom_hooks=[dict(type='NaNGuardHook')],
-    )
+def _run_until_stopped(config: dict) -> tuple[Runner, str]:
     runner = Runner.from_cfg(Config(config))
     with pytest.raises(NonFiniteLossError) as error:
         runner.train()
+    return runner, str(error.value)
 
-    message = str(error.value)
+
+def _assert_saved_state_is(path, reference_path) -> dict:
+    saved = load_checkpoint_file(path)
+    reference = load_checkpoint_file(reference_path)
+    for key, value in reference['state_dict'].items():
+        if key in ('step_count', 'feature_memory'):
+            continue
+        torch.testing.assert_close(saved['state_dict'][key], value, msg=key)
+    return saved
+
+
+def guarded_config(tiny_images, work_dir, max_iters=6, hook=None, **kwargs) -> dict:
+    """The tiny classifier with NaNGuardHook (options ``hook``), a checkpoint
+    every iteration and no dropout, so saved states can be compared."""
+    return tiny_config(
+        tiny_images,
+        work_dir,
+        max_iters=max_iters,
+        checkpoint_interval=1,
+        drop_rate=0.0,
+        custom_hooks=[dict(type='NaNGuardHook', **(hook or {}))],
+        **kwargs,
+    )
+
+
+def test_nan_loss_stops_before_update_and_saves_last_good_state(tmp_path, tiny_images):
+    config = guarded_config(tiny_images, tmp_path, nan_at_step=3)
+    runner, message = _run_until_stopped(config)
     assert 'iteration 3' in message
     assert 'loss=nan, loss_cls=nan, loss_reg=' in message
     assert 'last_good_iter_1.pth' in message
@@ -56,34 +75,10 @@ def test_nan_loss_stops_before_update_and_saves_last_good_state(tmp_path, tiny_i
         assert torch.isfinite(model_state[key].float()).all(), key
 
 
-def _run_until_stopped(config: dict) -> tuple[Runner, str]:
-    runner = Runner.from_cfg(Config(config))
-    with pytest.raises(NonFiniteLossError) as error:
-        runner.train()
-    return runner, str(error.value)
-
-
-def _assert_saved_state_is(path, reference_path) -> dict:
-    saved = load_checkpoint_file(path)
-    reference = load_checkpoint_file(reference_path)
-    for key, value in reference['state_dict'].items():
-        if key in ('step_count', 'feature_memory'):
-            continue
-        torch.testing.assert_close(saved['state_dict'][key], value, msg=key)
-    return saved
-
-
 def test_huge_learning_rate_keeps_the_state_before_the_ruinous_step(
     tmp_path, tiny_images
 ):
-    config = tiny_config(
-        tiny_images,
-        tmp_path,
-        max_iters=6,
-        checkpoint_interval=1,
-        drop_rate=0.0,
-        custom_hooks=[dict(type='NaNGuardHook')],
-    )
+    config = guarded_config(tiny_images, tmp_path)
     config['optim_wrapper'] = dict(optimizer=dict(type='SGD', lr=1e30))
     config['param_scheduler'] = []
     runner, message = _run_until_stopped(config)
@@ -97,14 +92,7 @@ def test_huge_learning_rate_keeps_the_state_before_the_ruinous_step(
 
 
 def test_parameters_overflowing_after_a_step_stop_training(tmp_path, tiny_images):
-    config = tiny_config(
-        tiny_images,
-        tmp_path,
-        max_iters=6,
-        checkpoint_interval=1,
-        drop_rate=0.0,
-        custom_hooks=[dict(type='NaNGuardHook')],
-    )
+    config = guarded_config(tiny_images, tmp_path)
     # an infinite step size: finite loss and gradients, Inf/NaN weights after
     config['optim_wrapper'] = dict(optimizer=dict(type='SGD', lr=float('inf')))
     config['param_scheduler'] = []
@@ -116,14 +104,7 @@ def test_parameters_overflowing_after_a_step_stop_training(tmp_path, tiny_images
 
 
 def test_nan_gradients_under_a_finite_loss_stop_before_the_step(tmp_path, tiny_images):
-    config = tiny_config(
-        tiny_images,
-        tmp_path,
-        max_iters=6,
-        checkpoint_interval=1,
-        drop_rate=0.0,
-        custom_hooks=[dict(type='NaNGuardHook')],
-    )
+    config = guarded_config(tiny_images, tmp_path)
     config['model']['nan_grad_at_step'] = 3
     _, message = _run_until_stopped(config)
     assert 'iteration 3' in message and 'gradient norm is nan' in message
@@ -131,15 +112,11 @@ def test_nan_gradients_under_a_finite_loss_stop_before_the_step(tmp_path, tiny_i
 
 
 def test_exploding_finite_loss_stops_when_configured(tmp_path, tiny_images):
-    config = tiny_config(
+    config = guarded_config(
         tiny_images,
         tmp_path,
         max_iters=8,
-        checkpoint_interval=1,
-        drop_rate=0.0,
-        custom_hooks=[
-            dict(type='NaNGuardHook', explosion_factor=1000.0, min_history=3)
-        ],
+        hook=dict(explosion_factor=1000.0, min_history=3),
     )
     config['model']['explode_at_step'] = 6
     _, message = _run_until_stopped(config)
