@@ -41,25 +41,10 @@ from sklearn.metrics import roc_auc_score
 
 import cxr_plugins  # noqa: F401  (registers MultiLabelAUC, CXRViT, datasets)
 from benchmarks.common import REPO_ROOT, SHARED_DATA, machine_line, print_table
+from cxr_plugins.datasets.nih_cxr14 import NIH_CLASSES
 from cxr_plugins.evaluation.metrics import MultiLabelAUC
 
 NIH_TEST_SIZE = 25_596
-NIH_CLASSES = (
-    'Atelectasis',
-    'Cardiomegaly',
-    'Effusion',
-    'Infiltration',
-    'Mass',
-    'Nodule',
-    'Pneumonia',
-    'Pneumothorax',
-    'Consolidation',
-    'Edema',
-    'Emphysema',
-    'Fibrosis',
-    'Pleural_Thickening',
-    'Hernia',
-)
 DEMO_CONFIG = (
     REPO_ROOT / 'configs' / 'demo' / 'vit-demo-p8_mae-pre_1xb64-15e_nih14-demo-64px.py'
 )

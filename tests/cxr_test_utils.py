@@ -39,14 +39,14 @@ def output_of(result: subprocess.CompletedProcess) -> str:
     return result.stdout + '\n' + result.stderr
 
 
-def write_dicom(
-    path: Path,
+def dicom_dataset(
     pixels: np.ndarray | None,
     photometric: str = 'MONOCHROME2',
     window: tuple[float, float] | None = None,
     patient_id: str = 'synthetic',
-) -> Path:
-    """A minimal uncompressed single-frame DICOM (12 bits stored in 16).
+):
+    """A minimal uncompressed single-frame DICOM dataset (12 bits stored in 16),
+    not yet written (tests re-encode or edit it first).
 
     ``pixels`` are the stored values (``None`` writes no PixelData element).
     """
@@ -78,7 +78,20 @@ def write_dicom(
         dataset.PixelData = pixels.astype(np.uint16).tobytes()
     else:
         dataset.Rows, dataset.Columns = 8, 8
-    dataset.save_as(path, enforce_file_format=True)
+    return dataset
+
+
+def write_dicom(
+    path: Path,
+    pixels: np.ndarray | None,
+    photometric: str = 'MONOCHROME2',
+    window: tuple[float, float] | None = None,
+    patient_id: str = 'synthetic',
+) -> Path:
+    """:func:`dicom_dataset` written to ``path``."""
+    dicom_dataset(pixels, photometric, window, patient_id).save_as(
+        path, enforce_file_format=True
+    )
     return path
 
 

@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 import pytest
+from cxr_test_utils import dicom_dataset
 from PIL import Image
 
 from cxr_plugins.datasets import CXRImageFolder
@@ -29,25 +30,9 @@ RAMP = (np.arange(32 * 48).reshape(32, 48) * 2).astype(np.uint16)  # 12-bit
 
 
 def dicom(path, pixels=RAMP, **elements):
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import (
-        ExplicitVRLittleEndian,
-        SecondaryCaptureImageStorage,
-        generate_uid,
-    )
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.Rows, ds.Columns = pixels.shape
-    ds.PixelData = pixels.astype(np.uint16).tobytes()
+    """The shared test DICOM (:func:`cxr_test_utils.dicom_dataset`) with
+    ``elements`` set, not yet written."""
+    ds = dicom_dataset(pixels)
     for key, value in elements.items():
         setattr(ds, key, value)
     return ds
