@@ -4,13 +4,11 @@
 _base_ = [
     '../_base_/models/cls_densenet121_multilabel.py',
     '../_base_/datasets/cls_nih14-demo_64px.py',
-    '../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
+    '../_base_/schedules/cls_adamw_warmup-cosine_cnn.py',
     '../_base_/default_runtime_cls.py',
 ]
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3 * 32 / 256),
-    constructor='DefaultOptimWrapperConstructor',
-    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
 warmup_epochs = 3
 max_epochs = 30

@@ -9,7 +9,7 @@
 _base_ = [
     '../../_base_/models/cls_densenet121_singlelabel.py',
     '../../_base_/datasets/cls_cxr-imagefolder_224px.py',
-    '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
+    '../../_base_/schedules/cls_adamw_warmup-cosine_cnn.py',
     '../../_base_/default_runtime_cls.py',
 ]
 train_dataloader = dict(batch_size=16, num_workers=2)
@@ -17,8 +17,6 @@ val_dataloader = dict(batch_size=32, num_workers=2)
 test_dataloader = dict(batch_size=32, num_workers=2)
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3 * 16 / 256),
-    constructor='DefaultOptimWrapperConstructor',
-    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
 warmup_epochs = 2
 max_epochs = 20

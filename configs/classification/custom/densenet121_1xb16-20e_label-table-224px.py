@@ -13,7 +13,7 @@
 _base_ = [
     '../../_base_/models/cls_densenet121_multilabel.py',
     '../../_base_/datasets/cls_common_224px.py',
-    '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
+    '../../_base_/schedules/cls_adamw_warmup-cosine_cnn.py',
     '../../_base_/default_runtime_cls.py',
 ]
 patient_split = dict(train=0.7, val=0.1, test=0.2)
@@ -42,8 +42,6 @@ test_dataloader = dict(
 test_evaluator = dict(type='MultiLabelAUC', bootstrap=1000)
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3 * 16 / 256),
-    constructor='DefaultOptimWrapperConstructor',
-    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
 warmup_epochs = 2
 max_epochs = 20

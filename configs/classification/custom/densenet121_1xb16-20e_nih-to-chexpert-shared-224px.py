@@ -8,7 +8,7 @@
 _base_ = [
     '../../_base_/models/cls_densenet121_multilabel.py',
     '../../_base_/datasets/cls_common_224px.py',
-    '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
+    '../../_base_/schedules/cls_adamw_warmup-cosine_cnn.py',
     '../../_base_/default_runtime_cls.py',
 ]
 shared_findings = [
@@ -55,8 +55,6 @@ test_dataloader = dict(batch_size=32, num_workers=2, dataset=chexpert)
 test_evaluator = dict(type='MultiLabelAUC', bootstrap=1000)
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3 * 16 / 256),
-    constructor='DefaultOptimWrapperConstructor',
-    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
 warmup_epochs = 1
 max_epochs = 10

@@ -5,7 +5,7 @@
 _base_ = [
     '../../_base_/models/cls_densenet121_multilabel.py',
     '../../_base_/datasets/cls_nih-cxr14_224px.py',
-    '../../_base_/schedules/cls_adamw_layer-decay_warmup-cosine.py',
+    '../../_base_/schedules/cls_adamw_warmup-cosine_cnn.py',
     '../../_base_/default_runtime_cls.py',
 ]
 model = dict(
@@ -16,10 +16,6 @@ model = dict(
             prefix='backbone.',
         )
     )
-)
-optim_wrapper = dict(
-    constructor='DefaultOptimWrapperConstructor',
-    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0),
 )
 train_dataloader = dict(batch_size=128)
 default_hooks = dict(
