@@ -73,8 +73,11 @@ def finetune_schedule(fraction: float, quick: bool) -> Schedule:
     return Schedule(epochs, warmup, interval, warmup + 1)
 
 
-def run_arm(arm: Arm, work: str, pre_ckpt: str, quick: bool) -> dict:
-    """Fine-tune and test one arm; return its row of ``runs.csv``."""
+def run_arm(
+    arm: Arm, work: str, pre_ckpt: str, quick: bool, env: dict | None = None
+) -> dict:
+    """Fine-tune and test one arm (children in ``env``); return its row of
+    ``runs.csv``."""
     out_dir = osp.join(work, arm.name)
     sched = finetune_schedule(arm.fraction, quick)
     init = (
@@ -94,10 +97,12 @@ def run_arm(arm: Arm, work: str, pre_ckpt: str, quick: bool) -> dict:
             f'randomness.seed={arm.seed}',
             'train_dataloader.batch_size=32',
             'default_hooks.logger.interval=50',
-        ]
+        ],
+        env=env,
     )
     timer.run(
-        tool('test.py') + [PNEU_CFG, best_checkpoint(out_dir), '--work-dir', out_dir]
+        tool('test.py') + [PNEU_CFG, best_checkpoint(out_dir), '--work-dir', out_dir],
+        env=env,
     )
     metrics = latest_test_metrics(out_dir)
     row = dict(
@@ -257,11 +262,12 @@ def run_study(
     ]
     # ``jobs`` parallel fine-tunes share the cores: a share of threads each
     # (unless OMP_NUM_THREADS is pinned), else they oversubscribe them.
-    os.environ.setdefault(
-        'OMP_NUM_THREADS', str(max(1, len(os.sched_getaffinity(0)) // jobs))
-    )
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', str(max(1, len(os.sched_getaffinity(0)) // jobs)))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        rows = list(pool.map(lambda arm: run_arm(arm, work, pre_ckpt, quick), arms))
+        rows = list(
+            pool.map(lambda arm: run_arm(arm, work, pre_ckpt, quick, env), arms)
+        )
     write_csv(osp.join(work, 'runs.csv'), rows)
     minutes = (time.monotonic() - start) / 60
     print(f'[study] finished in {minutes:.1f} min; {started}; {facts}')

@@ -32,6 +32,7 @@ from cxr_plugins.evaluation.metrics.multilabel_auc import (
     ClinicalEvaluationMixin,
     collect_meta,
     sample_meta,
+    write_result_json,
 )
 from cxr_plugins.evaluation.metrics.subgroups import DEFAULT_AGE_EDGES
 from cxr_plugins.visualization.curves import save_roc_curves
@@ -180,7 +181,7 @@ class CXRClsMetrics(ClinicalEvaluationMixin, BaseMetric):
             scores[:, columns], one_hot[:, columns], names, collect_meta(results)
         )
         if self.out_dir:
-            self._write_result_json(result, self.out_dir)
+            write_result_json(result, self.out_dir)
         if self.report_dir:
             self._write_report_section(result, scores[:, columns], one_hot[:, columns])
         details = {}

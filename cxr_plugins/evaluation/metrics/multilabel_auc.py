@@ -163,14 +163,6 @@ class ClinicalEvaluationMixin:
         logger.info('\n' + format_tables(result))
         return result
 
-    def _write_result_json(self, result: dict, folder: str) -> None:
-        """``evaluation.json``: every number of the result (atomic write)."""
-        path = Path(folder) / 'evaluation.json'
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f'.{path.name}.tmp')
-        temporary.write_text(json.dumps(to_jsonable(result), indent=1))
-        os.replace(temporary, path)
-
     def _write_report_section(
         self, result: dict, scores: np.ndarray, targets: np.ndarray
     ) -> None:
@@ -184,6 +176,15 @@ class ClinicalEvaluationMixin:
             type(self).__name__,
             classification_section(result, scores, targets),
         )
+
+
+def write_result_json(result: dict, folder: str | os.PathLike) -> None:
+    """``evaluation.json``: every number of an evaluation result (atomic write)."""
+    path = Path(folder) / 'evaluation.json'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f'.{path.name}.tmp')
+    temporary.write_text(json.dumps(to_jsonable(result), indent=1))
+    os.replace(temporary, path)
 
 
 @METRICS.register_module()
@@ -343,7 +344,7 @@ class MultiLabelAUC(ClinicalEvaluationMixin, BaseMetric):
             )
         if self.out_dir:
             self.write_outputs(results, scores, targets, names, meta)
-            self._write_result_json(result, self.out_dir)
+            write_result_json(result, self.out_dir)
         if self.report_dir:
             self._write_report_section(result, scores, targets)
         return flat_metrics(result)

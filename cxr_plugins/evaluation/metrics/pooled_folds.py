@@ -13,7 +13,6 @@ the pooling of the per-fold ``predictions.csv`` files is written here.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,10 +23,12 @@ from cxr_plugins.evaluation.metrics.clinical import (
     evaluate_scores,
     flat_metrics,
     format_tables,
-    to_jsonable,
 )
 from cxr_plugins.evaluation.metrics.comparison import read_prediction_table
-from cxr_plugins.evaluation.metrics.multilabel_auc import write_predictions_csv
+from cxr_plugins.evaluation.metrics.multilabel_auc import (
+    write_predictions_csv,
+    write_result_json,
+)
 
 
 def evaluate_pooled_folds(
@@ -104,7 +105,5 @@ def evaluate_pooled_folds(
         scores,
         targets,
     )
-    temporary = out / '.evaluation.json.tmp'
-    temporary.write_text(json.dumps(to_jsonable(result), indent=1))
-    os.replace(temporary, out / 'evaluation.json')
+    write_result_json(result, out)
     return {f'auc/{key}': value for key, value in flat_metrics(result).items()}
